@@ -1,0 +1,327 @@
+package io.sluice.query;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * A compiled query: a tree of logical nodes over {@link Field} nodes, each applying a
+ * {@link Cond} to the leaves of one path. Everything here is immutable and thread-safe.
+ */
+sealed interface Expr {
+    boolean matches(JsonNode doc);
+
+    /** Matches every document: the empty query {@code {}}. */
+    record True() implements Expr {
+        @Override
+        public boolean matches(JsonNode doc) {
+            return true;
+        }
+    }
+
+    record And(List<Expr> children) implements Expr {
+        @Override
+        public boolean matches(JsonNode doc) {
+            for (Expr e : children) {
+                if (!e.matches(doc)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    record Or(List<Expr> children) implements Expr {
+        @Override
+        public boolean matches(JsonNode doc) {
+            for (Expr e : children) {
+                if (e.matches(doc)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    record Nor(List<Expr> children) implements Expr {
+        @Override
+        public boolean matches(JsonNode doc) {
+            for (Expr e : children) {
+                if (e.matches(doc)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** A condition on the values at one path. */
+    record Field(FieldPath path, Cond cond) implements Expr {
+        @Override
+        public boolean matches(JsonNode doc) {
+            return cond.matchesField(path, doc);
+        }
+    }
+
+    /**
+     * A condition on a field. Most conditions hold for a field when they hold for any leaf the
+     * path reaches ({@link #matchesLeaf}); negations and {@code $exists}/{@code $all} look at
+     * the field as a whole.
+     */
+    sealed interface Cond {
+        /** Whether the condition holds for one leaf; {@code leaf} is null when missing. */
+        boolean matchesLeaf(JsonNode leaf);
+
+        default boolean matchesField(FieldPath path, JsonNode doc) {
+            return path.any(doc, this::matchesLeaf);
+        }
+    }
+
+    /** Equality: the leaf equals the value, or is an array with an element equal to it. */
+    record Eq(JsonNode value) implements Cond {
+        @Override
+        public boolean matchesLeaf(JsonNode leaf) {
+            return leaf == null ? value.isNull() : valueOrElement(leaf, v -> Values.equal(v, value));
+        }
+    }
+
+    /** {@code $in}: equality with any of the values, or a match of any of the patterns. */
+    record In(List<JsonNode> values, List<Pattern> patterns) implements Cond {
+        @Override
+        public boolean matchesLeaf(JsonNode leaf) {
+            for (JsonNode v : values) {
+                if (leaf == null ? v.isNull() : valueOrElement(leaf, x -> Values.equal(x, v))) {
+                    return true;
+                }
+            }
+            for (Pattern p : patterns) {
+                if (leaf != null && valueOrElement(leaf, x -> Regex.finds(p, x))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /** {@code $gt $gte $lt $lte}: compares values of the operand's type bracket only. */
+    record Cmp(Op op, JsonNode value) implements Cond {
+        enum Op {
+            GT("$gt"),
+            GTE("$gte"),
+            LT("$lt"),
+            LTE("$lte");
+
+            final String name;
+
+            Op(String name) {
+                this.name = name;
+            }
+
+            boolean lower() {
+                return this == GT || this == GTE;
+            }
+
+            boolean inclusive() {
+                return this == GTE || this == LTE;
+            }
+
+            boolean accepts(int c) {
+                return switch (this) {
+                    case GT -> c > 0;
+                    case GTE -> c >= 0;
+                    case LT -> c < 0;
+                    case LTE -> c <= 0;
+                };
+            }
+        }
+
+        @Override
+        public boolean matchesLeaf(JsonNode leaf) {
+            return leaf == null ? value.isNull() && op.inclusive() : valueOrElement(leaf, this::test);
+        }
+
+        private boolean test(JsonNode v) {
+            return Values.bracket(v) == Values.bracket(value) && op.accepts(Values.compare(v, value));
+        }
+    }
+
+    /** {@code $regex}: a string leaf (or string element of an array leaf) the pattern finds. */
+    record Regex(Pattern pattern) implements Cond {
+        @Override
+        public boolean matchesLeaf(JsonNode leaf) {
+            return leaf != null && valueOrElement(leaf, v -> finds(pattern, v));
+        }
+
+        static boolean finds(Pattern p, JsonNode v) {
+            return v.isTextual() && p.matcher(v.textValue()).find();
+        }
+    }
+
+    /** {@code $exists}: whether the path reaches any value at all. */
+    record Exists(boolean wanted) implements Cond {
+        @Override
+        public boolean matchesLeaf(JsonNode leaf) {
+            return (leaf != null) == wanted;
+        }
+
+        @Override
+        public boolean matchesField(FieldPath path, JsonNode doc) {
+            return path.any(doc, leaf -> leaf != null) == wanted;
+        }
+    }
+
+    /** {@code $type}: the leaf (or an element of an array leaf) has one of the type codes. */
+    record Type(Set<Integer> codes) implements Cond {
+        static final int NUMBER = -2; // the "number" alias: any numeric type
+
+        @Override
+        public boolean matchesLeaf(JsonNode leaf) {
+            return leaf != null && valueOrElement(leaf, this::hasType);
+        }
+
+        private boolean hasType(JsonNode v) {
+            int code = Types.code(v);
+            return codes.contains(code) || (v.isNumber() && codes.contains(NUMBER));
+        }
+    }
+
+    /** {@code $mod: [divisor, remainder]}, on numbers truncated to integers. */
+    record Mod(long divisor, long remainder) implements Cond {
+        @Override
+        public boolean matchesLeaf(JsonNode leaf) {
+            return leaf != null && valueOrElement(leaf, this::test);
+        }
+
+        private boolean test(JsonNode v) {
+            if (!v.isNumber()) {
+                return false;
+            }
+            double d = v.doubleValue();
+            if (Double.isNaN(d) || Double.isInfinite(d)) {
+                return false;
+            }
+            long n = v.isIntegralNumber() && v.canConvertToLong() ? v.longValue() : (long) d;
+            return n % divisor == remainder;
+        }
+    }
+
+    /** {@code $size}: the leaf is an array of exactly this many elements. */
+    record Size(int size) implements Cond {
+        @Override
+        public boolean matchesLeaf(JsonNode leaf) {
+            return leaf != null && leaf.isArray() && leaf.size() == size;
+        }
+    }
+
+    /**
+     * {@code $elemMatch}: the leaf is an array with one element that satisfies everything:
+     * either a query over document elements, or conditions on the element values.
+     */
+    record ElemMatch(Expr query, List<Cond> valueConds) implements Cond {
+        @Override
+        public boolean matchesLeaf(JsonNode leaf) {
+            if (leaf == null || !leaf.isArray()) {
+                return false;
+            }
+            for (JsonNode e : leaf) {
+                if (query != null ? e.isObject() && query.matches(e) : allHold(e)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private boolean allHold(JsonNode element) {
+            for (Cond c : valueConds) {
+                if (!c.matchesLeaf(element)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** {@code $all}: every one of the conditions holds for the field (never, when empty). */
+    record All(List<Cond> conds) implements Cond {
+        @Override
+        public boolean matchesLeaf(JsonNode leaf) {
+            if (conds.isEmpty()) {
+                return false;
+            }
+            for (Cond c : conds) {
+                if (!c.matchesLeaf(leaf)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public boolean matchesField(FieldPath path, JsonNode doc) {
+            if (conds.isEmpty()) {
+                return false;
+            }
+            for (Cond c : conds) {
+                if (!c.matchesField(path, doc)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** Several operators on one field ({@code {$gt: 1, $lt: 5}}): each must hold on its own. */
+    record AllOf(List<Cond> conds) implements Cond {
+        @Override
+        public boolean matchesLeaf(JsonNode leaf) {
+            for (Cond c : conds) {
+                if (!c.matchesLeaf(leaf)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public boolean matchesField(FieldPath path, JsonNode doc) {
+            for (Cond c : conds) {
+                if (!c.matchesField(path, doc)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** {@code $not}, {@code $ne}, {@code $nin}: the field as a whole does not satisfy the condition. */
+    record Not(Cond inner) implements Cond {
+        @Override
+        public boolean matchesLeaf(JsonNode leaf) {
+            return !inner.matchesLeaf(leaf);
+        }
+
+        @Override
+        public boolean matchesField(FieldPath path, JsonNode doc) {
+            return !inner.matchesField(path, doc);
+        }
+    }
+
+    /**
+     * Whether {@code test} holds for the leaf itself or, when the leaf is an array, for one of
+     * its elements: MongoDB's implicit matching of array fields.
+     */
+    static boolean valueOrElement(JsonNode leaf, java.util.function.Predicate<JsonNode> test) {
+        if (test.test(leaf)) {
+            return true;
+        }
+        if (leaf.isArray()) {
+            for (JsonNode e : leaf) {
+                if (test.test(e)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}
