@@ -21,10 +21,12 @@ public final class Query {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final JsonNode source;
+    private final String text;
     private final Expr root;
 
     private Query(JsonNode source, Expr root) {
         this.source = source;
+        this.text = source.toString();
         this.root = root;
     }
 
@@ -71,16 +73,17 @@ public final class Query {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Query q && q.source.equals(source);
+        return o instanceof Query q && q.text.equals(text); // field order matters in MongoDB documents
     }
 
     @Override
     public int hashCode() {
-        return source.hashCode();
+        return text.hashCode();
     }
 
+    /** The query as compact JSON. */
     @Override
     public String toString() {
-        return source.toString();
+        return text;
     }
 }

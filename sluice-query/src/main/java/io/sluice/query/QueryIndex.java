@@ -1,0 +1,646 @@
+package io.sluice.query;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+
+/**
+ * Many named standing queries, matched together: for one document, the names of every query
+ * it matches, at a cost that grows with the number of candidates rather than the number of
+ * queries.
+ *
+ * <pre>{@code
+ * QueryIndex index = new QueryIndex();
+ * index.put("errors", Query.parse("{\"level\": {\"$in\": [\"error\", \"fatal\"]}}"));
+ * List<String> hits = index.match(event);
+ * }</pre>
+ *
+ * <h2>Implementation notes</h2>
+ *
+ * <p><b>Access predicates.</b> When a query is added, {@link #plan} picks one necessary
+ * condition of it that an index can answer: an equality or {@code $all} element (hash by
+ * path and value), an {@code $in} of scalars (one hash entry per value), a range bound
+ * ({@code $gt}/{@code $gte} in an ordered map of lower bounds, {@code $lt}/{@code $lte} of
+ * upper bounds, numbers and strings apart), {@code $exists: true}, or an {@code $or} whose
+ * every branch has one (an entry per branch). Among the conjuncts of a query it prefers the
+ * most selective kind, and among equalities the currently smallest bucket. A query with no
+ * such condition goes to the residue, which every document is checked against.
+ *
+ * <p><b>Matching.</b> For each indexed path the document's leaves are walked once (the same
+ * walk {@link Query#matches} does, so array traversal is identical) and each scalar leaf, and
+ * each element of an array leaf, is looked up in the hash and range structures. Every entry
+ * found is a candidate; candidates are de-duplicated with a per-thread stamp array indexed by
+ * the entry's slot and confirmed by evaluating the whole query. The access predicate being a
+ * necessary condition, the result is exactly a linear scan's (a property test holds it to that).
+ * Range lookups are inclusive and use keys that order like the values (possibly rounded), so
+ * rounding can add candidates but never lose one.
+ *
+ * <p><b>Concurrency.</b> Writers are serialised by a lock; readers never lock. Each change
+ * (a put, a remove, a whole batch) gets the next version number: new entries carry
+ * {@code addedIn = v}, replaced and removed ones {@code removedIn = v}, and only then is the
+ * version published in a new {@link Generation}. A reader enters the current generation and
+ * considers only entries visible at its version, so it sees the whole old set or the whole
+ * new set for an event, never a mix. Index structures are copy-on-write per bucket (a change
+ * costs in proportion to the query and its buckets, never a rebuild). A removed entry is
+ * unlinked physically only when no reader can still be in a generation older than its
+ * removal: each generation counts its readers, and a reader that enters a generation
+ * re-checks that it is still current after registering (so a writer that saw zero readers
+ * is never wrong). Unlinking is done by later writes; readers never wait for writers and
+ * writers never wait for readers.
+ */
+public final class QueryIndex {
+    private static final Entry[] NO_ENTRIES = new Entry[0];
+    private static final PathIndex[] NO_PATHS = new PathIndex[0];
+    private static final Comparator<String> CODE_POINT_ORDER = Values::compareStrings;
+
+    private final Object writeLock = new Object();
+    private final Map<String, Entry> byName = new ConcurrentHashMap<>();
+    private final Map<FieldPath, PathIndex> pathIndexes = new LinkedHashMap<>(); // under writeLock
+    private final ArrayDeque<Generation> retired = new ArrayDeque<>(); // under writeLock
+    private final List<Entry> unlinkPending = new ArrayList<>(); // under writeLock
+    private final Slots slots = new Slots(); // under writeLock
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+
+    private volatile Generation current = new Generation(0);
+    private volatile PathIndex[] paths = NO_PATHS;
+    private volatile Entry[] residue = NO_ENTRIES;
+    private volatile int slotCapacity;
+
+    /** Adds a query under {@code name}, replacing the query of that name if there is one. */
+    public void put(String name, Query query) {
+        update(Map.of(name, query), Set.of(), false);
+    }
+
+    /** Adds or replaces several queries at once: matching sees all of them or none. */
+    public void putAll(Map<String, Query> queries) {
+        update(queries, Set.of(), false);
+    }
+
+    /** Removes the query of that name; returns whether there was one. */
+    public boolean remove(String name) {
+        return update(Map.of(), Set.of(name), false) > 0;
+    }
+
+    /** Removes several queries at once; returns how many there were. */
+    public int removeAll(Collection<String> names) {
+        return update(Map.of(), Set.copyOf(names), false);
+    }
+
+    /**
+     * Makes the set of queries exactly {@code queries}, atomically: a document is matched
+     * either against the old set or against the new one. Queries whose name and query are
+     * unchanged are kept as they are; the cost is in proportion to what changed.
+     */
+    public void replaceAll(Map<String, Query> queries) {
+        update(queries, Set.of(), true);
+    }
+
+    /** The query of that name, or null. */
+    public Query get(String name) {
+        Entry e = byName.get(name);
+        return e == null ? null : e.query;
+    }
+
+    /** The names of all queries, in no particular order. */
+    public Set<String> names() {
+        return Set.copyOf(byName.keySet());
+    }
+
+    /** The number of queries. */
+    public int size() {
+        return byName.size();
+    }
+
+    /** The names of all queries {@code document} matches, in no particular order. */
+    public List<String> match(JsonNode document) {
+        List<String> names = new ArrayList<>();
+        match(document, names::add);
+        return names;
+    }
+
+    /**
+     * Hands the name of every query {@code document} matches to {@code sink}, each once.
+     * The sink runs on the calling thread, while the index holds a consistent view.
+     */
+    public void match(JsonNode document, Consumer<String> sink) {
+        Scratch s = scratch.get();
+        if (s.busy) { // a sink that matches again on this thread: use a fresh scratch
+            s = new Scratch();
+        }
+        Generation g = enter();
+        s.begin(document, g.version, slotCapacity, sink);
+        try {
+            for (PathIndex p : paths) {
+                s.path = p;
+                p.path.forEachLeaf(document, s);
+            }
+            for (Entry e : residue) {
+                s.offer(e);
+            }
+        } finally {
+            s.end();
+            g.readers.decrement();
+        }
+    }
+
+    /** Statistics of the index's shape, for metrics and tests. */
+    public Stats stats() {
+        synchronized (writeLock) {
+            int eq = 0;
+            int ranges = 0;
+            int exists = 0;
+            for (PathIndex p : pathIndexes.values()) {
+                eq += p.eq.size();
+                ranges += p.numLower.size() + p.numUpper.size() + p.strLower.size() + p.strUpper.size();
+                exists += p.exists.length;
+            }
+            return new Stats(
+                    byName.size(), pathIndexes.size(), eq, ranges, exists, residue.length, unlinkPending.size());
+        }
+    }
+
+    /**
+     * The shape of the index.
+     *
+     * @param queries number of queries
+     * @param paths number of indexed field paths
+     * @param hashKeys distinct (path, value) equality keys
+     * @param rangeKeys distinct range bounds
+     * @param existsEntries queries indexed by {@code $exists: true}
+     * @param residue queries checked against every document
+     * @param pendingUnlink removed queries not yet unlinked
+     */
+    public record Stats(
+            int queries, int paths, int hashKeys, int rangeKeys, int existsEntries, int residue, int pendingUnlink) {}
+
+    // ------------------------------------------------------------------ reading
+
+    private Generation enter() {
+        while (true) {
+            Generation g = current;
+            g.readers.increment();
+            if (current == g) {
+                return g;
+            }
+            g.readers.decrement(); // a writer moved on meanwhile: join the newer generation
+        }
+    }
+
+    /** One version of the query set, and the readers still matching against it. */
+    private static final class Generation {
+        final long version;
+        final LongAdder readers = new LongAdder();
+
+        Generation(long version) {
+            this.version = version;
+        }
+    }
+
+    /** Per-thread matching state: the candidate stamps and the leaf visitor. */
+    private static final class Scratch implements FieldPath.LeafTest {
+        int[] stamps = new int[64];
+        int stamp;
+        boolean busy;
+        JsonNode document;
+        long version;
+        Consumer<String> sink;
+        PathIndex path;
+
+        void begin(JsonNode document, long version, int capacity, Consumer<String> sink) {
+            busy = true;
+            this.document = document;
+            this.version = version;
+            this.sink = sink;
+            if (stamps.length < capacity) {
+                stamps = Arrays.copyOf(stamps, Math.max(capacity, stamps.length * 2));
+            }
+            if (++stamp == 0) { // wrapped around: old stamps could collide
+                Arrays.fill(stamps, 0);
+                stamp = 1;
+            }
+        }
+
+        void end() {
+            busy = false;
+            document = null;
+            sink = null;
+            path = null;
+        }
+
+        @Override
+        public boolean test(JsonNode leaf) {
+            if (leaf == null) {
+                return false;
+            }
+            PathIndex p = path;
+            offerAll(p.exists);
+            if (leaf.isArray()) {
+                for (JsonNode element : leaf) {
+                    lookup(p, element);
+                }
+            } else {
+                lookup(p, leaf);
+            }
+            return false;
+        }
+
+        private void lookup(PathIndex p, JsonNode value) {
+            Object key = Values.hashKey(value);
+            if (key != null) {
+                Entry[] bucket = p.eq.get(key);
+                if (bucket != null) {
+                    offerAll(bucket);
+                }
+            }
+            if (value.isNumber()) {
+                if (!p.numLower.isEmpty() || !p.numUpper.isEmpty()) {
+                    double d = PathIndex.numberOrder(value);
+                    offerRanges(p.numLower.headMap(d, true).values());
+                    offerRanges(p.numUpper.tailMap(d, true).values());
+                }
+            } else if (value.isTextual()) {
+                if (!p.strLower.isEmpty() || !p.strUpper.isEmpty()) {
+                    String t = value.textValue();
+                    offerRanges(p.strLower.headMap(t, true).values());
+                    offerRanges(p.strUpper.tailMap(t, true).values());
+                }
+            }
+        }
+
+        private void offerRanges(Collection<Entry[]> buckets) {
+            for (Entry[] bucket : buckets) {
+                offerAll(bucket);
+            }
+        }
+
+        private void offerAll(Entry[] entries) {
+            for (Entry e : entries) {
+                offer(e);
+            }
+        }
+
+        void offer(Entry e) {
+            if (!e.visibleAt(version)) {
+                return;
+            }
+            int slot = e.slot;
+            if (slot >= stamps.length) {
+                stamps = Arrays.copyOf(stamps, Math.max(slot + 1, stamps.length * 2));
+            }
+            if (stamps[slot] == stamp) {
+                return;
+            }
+            stamps[slot] = stamp;
+            if (e.query.matches(document)) {
+                sink.accept(e.name);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ writing
+
+    private int update(Map<String, Query> puts, Set<String> removes, boolean replaceAll) {
+        Objects.requireNonNull(puts, "queries");
+        puts.forEach((name, query) -> {
+            Objects.requireNonNull(name, "query name");
+            Objects.requireNonNull(query, () -> "query " + name);
+        });
+        synchronized (writeLock) {
+            long next = current.version + 1;
+            List<Entry> gone = new ArrayList<>();
+            Set<String> toRemove = new HashSet<>(removes);
+            if (replaceAll) {
+                for (String name : byName.keySet()) {
+                    if (!puts.containsKey(name)) {
+                        toRemove.add(name);
+                    }
+                }
+            }
+            int removed = 0;
+            for (String name : toRemove) {
+                Entry e = byName.remove(name);
+                if (e != null) {
+                    e.removedIn = next;
+                    gone.add(e);
+                    removed++;
+                }
+            }
+            for (Map.Entry<String, Query> put : puts.entrySet()) {
+                Entry old = byName.get(put.getKey());
+                if (old != null && replaceAll && old.query.equals(put.getValue())) {
+                    continue; // unchanged by the new batch: keep it as it is
+                }
+                Entry e = new Entry(put.getKey(), put.getValue(), slots.allocate(), next);
+                slotCapacity = slots.capacity();
+                link(e);
+                if (old != null) {
+                    old.removedIn = next;
+                    gone.add(old);
+                }
+                byName.put(e.name, e);
+            }
+            retired.addLast(current);
+            current = new Generation(next); // publish: from here on readers see the new set
+            unlinkPending.addAll(gone);
+            unlinkUnreachable();
+            return removed;
+        }
+    }
+
+    /** Unlinks removed entries that no reader can see any more. */
+    private void unlinkUnreachable() {
+        while (!retired.isEmpty() && retired.peekFirst().readers.sum() == 0) {
+            retired.pollFirst();
+        }
+        long oldestReadable = retired.isEmpty() ? current.version : retired.peekFirst().version;
+        for (Iterator<Entry> it = unlinkPending.iterator(); it.hasNext(); ) {
+            Entry e = it.next();
+            if (e.removedIn <= oldestReadable) {
+                unlink(e);
+                slots.free(e.slot);
+                it.remove();
+            }
+        }
+    }
+
+    private void link(Entry e) {
+        if (e.access.isEmpty()) {
+            residue = append(residue, e);
+            return;
+        }
+        for (Access a : e.access) {
+            PathIndex p = pathIndexes.get(a.path());
+            if (p == null) {
+                p = new PathIndex(a.path());
+                pathIndexes.put(a.path(), p);
+                paths = pathIndexes.values().toArray(NO_PATHS);
+            }
+            p.links++;
+            switch (a) {
+                case Access.Equal eq -> p.eq.compute(eq.key(), (k, bucket) -> append(bucket, e));
+                case Access.Bound b -> p.bounds(b).compute(b.key(), (k, bucket) -> append(bucket, e));
+                case Access.Present x -> p.exists = append(p.exists, e);
+            }
+        }
+    }
+
+    private void unlink(Entry e) {
+        if (e.access.isEmpty()) {
+            residue = orEmpty(without(residue, e));
+            return;
+        }
+        for (Access a : e.access) {
+            PathIndex p = pathIndexes.get(a.path());
+            switch (a) {
+                case Access.Equal eq -> p.eq.computeIfPresent(eq.key(), (k, bucket) -> without(bucket, e));
+                case Access.Bound b -> p.bounds(b).computeIfPresent(b.key(), (k, bucket) -> without(bucket, e));
+                case Access.Present x -> p.exists = orEmpty(without(p.exists, e));
+            }
+            if (--p.links == 0) {
+                pathIndexes.remove(a.path());
+                paths = pathIndexes.values().toArray(NO_PATHS);
+            }
+        }
+    }
+
+    private static Entry[] append(Entry[] bucket, Entry e) {
+        if (bucket == null) {
+            return new Entry[] {e};
+        }
+        Entry[] grown = Arrays.copyOf(bucket, bucket.length + 1);
+        grown[bucket.length] = e;
+        return grown;
+    }
+
+    private static Entry[] orEmpty(Entry[] bucket) {
+        return bucket == null ? NO_ENTRIES : bucket;
+    }
+
+    /** The bucket without {@code e}, or null when that leaves it empty (so maps drop the key). */
+    private static Entry[] without(Entry[] bucket, Entry e) {
+        int i = Arrays.asList(bucket).indexOf(e);
+        if (i < 0) {
+            return bucket;
+        }
+        if (bucket.length == 1) {
+            return null;
+        }
+        Entry[] shrunk = new Entry[bucket.length - 1];
+        System.arraycopy(bucket, 0, shrunk, 0, i);
+        System.arraycopy(bucket, i + 1, shrunk, i, bucket.length - i - 1);
+        return shrunk;
+    }
+
+    // ------------------------------------------------------------------ planning
+
+    /** The entries one query is indexed under; empty for the residue. */
+    private List<Access> plan(Query query) {
+        Candidate best = best(query.root());
+        return best == null ? List.of() : best.access;
+    }
+
+    /** How a necessary condition of a query can be looked up, with a cost rank (lower is better). */
+    private record Candidate(int rank, int size, List<Access> access) {
+        boolean betterThan(Candidate other) {
+            return other == null || rank < other.rank || (rank == other.rank && size < other.size);
+        }
+    }
+
+    private Candidate best(Expr expr) {
+        return switch (expr) {
+            case Expr.And and -> {
+                Candidate best = null;
+                for (Expr child : and.children()) {
+                    Candidate c = best(child);
+                    if (c != null && c.betterThan(best)) {
+                        best = c;
+                    }
+                }
+                yield best;
+            }
+            case Expr.Or or -> {
+                List<Access> all = new ArrayList<>();
+                for (Expr child : or.children()) {
+                    Candidate c = best(child);
+                    if (c == null) {
+                        yield null; // one branch could match anything: the $or is not indexable
+                    }
+                    all.addAll(c.access);
+                }
+                yield new Candidate(4, all.size(), List.copyOf(all));
+            }
+            case Expr.Field field -> best(field.path(), field.cond());
+            case Expr.Nor nor -> null;
+            case Expr.True t -> null;
+        };
+    }
+
+    private Candidate best(FieldPath path, Expr.Cond cond) {
+        return switch (cond) {
+            case Expr.Eq eq -> equality(path, eq.value());
+            case Expr.In in -> {
+                if (!in.patterns().isEmpty() || in.values().isEmpty()) {
+                    yield null;
+                }
+                List<Access> keys = new ArrayList<>();
+                for (JsonNode v : in.values()) {
+                    Object key = Values.hashKey(v);
+                    if (key == null) {
+                        yield null;
+                    }
+                    keys.add(new Access.Equal(path, key));
+                }
+                yield new Candidate(1, keys.size(), List.copyOf(keys));
+            }
+            case Expr.Cmp cmp -> {
+                JsonNode v = cmp.value();
+                if (v.isNumber()) {
+                    yield new Candidate(
+                            2, 0, List.of(new Access.Bound(path, cmp.op().lower(), PathIndex.numberOrder(v))));
+                }
+                if (v.isTextual()) {
+                    yield new Candidate(
+                            2, 0, List.of(new Access.Bound(path, cmp.op().lower(), v.textValue())));
+                }
+                yield null;
+            }
+            case Expr.Exists exists -> exists.wanted() ? new Candidate(3, 0, List.of(new Access.Present(path))) : null;
+            case Expr.All all -> {
+                for (Expr.Cond c : all.conds()) {
+                    if (c instanceof Expr.Eq eq) {
+                        Candidate candidate = equality(path, eq.value());
+                        if (candidate != null) {
+                            yield candidate;
+                        }
+                    }
+                }
+                yield null;
+            }
+            case Expr.AllOf allOf -> {
+                Candidate best = null;
+                for (Expr.Cond c : allOf.conds()) {
+                    Candidate candidate = best(path, c);
+                    if (candidate != null && candidate.betterThan(best)) {
+                        best = candidate;
+                    }
+                }
+                yield best;
+            }
+            case Expr.Regex r -> null;
+            case Expr.Type t -> null;
+            case Expr.Mod m -> null;
+            case Expr.Size s -> null;
+            case Expr.ElemMatch e -> null;
+            case Expr.Not n -> null;
+        };
+    }
+
+    private Candidate equality(FieldPath path, JsonNode value) {
+        Object key = Values.hashKey(value);
+        if (key == null) {
+            return null;
+        }
+        PathIndex p = pathIndexes.get(path);
+        Entry[] bucket = p == null ? null : p.eq.get(key);
+        return new Candidate(0, bucket == null ? 0 : bucket.length, List.of(new Access.Equal(path, key)));
+    }
+
+    /** One place a query is indexed. */
+    private sealed interface Access {
+        FieldPath path();
+
+        record Equal(FieldPath path, Object key) implements Access {}
+
+        /** A range bound: lower ({@code $gt}, {@code $gte}) or upper; key is a Double or a String. */
+        record Bound(FieldPath path, boolean lower, Object key) implements Access {}
+
+        record Present(FieldPath path) implements Access {}
+    }
+
+    /** The index structures of one field path. */
+    private static final class PathIndex {
+        final FieldPath path;
+        final ConcurrentHashMap<Object, Entry[]> eq = new ConcurrentHashMap<>();
+        final ConcurrentSkipListMap<Double, Entry[]> numLower = new ConcurrentSkipListMap<>();
+        final ConcurrentSkipListMap<Double, Entry[]> numUpper = new ConcurrentSkipListMap<>();
+        final ConcurrentSkipListMap<String, Entry[]> strLower = new ConcurrentSkipListMap<>(CODE_POINT_ORDER);
+        final ConcurrentSkipListMap<String, Entry[]> strUpper = new ConcurrentSkipListMap<>(CODE_POINT_ORDER);
+        volatile Entry[] exists = NO_ENTRIES;
+        int links; // under writeLock: how many Access entries use this path
+
+        PathIndex(FieldPath path) {
+            this.path = path;
+        }
+
+        @SuppressWarnings("unchecked")
+        <K> ConcurrentSkipListMap<K, Entry[]> bounds(Access.Bound b) {
+            Object map =
+                    b.key() instanceof Double ? (b.lower() ? numLower : numUpper) : (b.lower() ? strLower : strUpper);
+            return (ConcurrentSkipListMap<K, Entry[]>) map;
+        }
+
+        /** A double ordering like the number; NaN (below every number in MongoDB) first. */
+        static double numberOrder(JsonNode v) {
+            double d = v.doubleValue();
+            if (Double.isNaN(d)) {
+                return Double.NEGATIVE_INFINITY;
+            }
+            return d == 0.0 ? 0.0 : d;
+        }
+    }
+
+    /** A query as indexed: visible to readers whose version is in [addedIn, removedIn). */
+    private final class Entry {
+        final String name;
+        final Query query;
+        final int slot;
+        final long addedIn;
+        final List<Access> access;
+        volatile long removedIn = Long.MAX_VALUE;
+
+        Entry(String name, Query query, int slot, long addedIn) {
+            this.name = name;
+            this.query = query;
+            this.slot = slot;
+            this.addedIn = addedIn;
+            this.access = plan(query);
+        }
+
+        boolean visibleAt(long version) {
+            return addedIn <= version && version < removedIn;
+        }
+    }
+
+    /** Dense small integers for entries, reused after an entry is unlinked. */
+    private static final class Slots {
+        private int next;
+        private final ArrayDeque<Integer> free = new ArrayDeque<>();
+
+        int allocate() {
+            Integer reused = free.pollFirst();
+            return reused != null ? reused : next++;
+        }
+
+        void free(int slot) {
+            free.addLast(slot);
+        }
+
+        int capacity() {
+            return next;
+        }
+    }
+}

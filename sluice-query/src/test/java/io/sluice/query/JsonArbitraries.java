@@ -1,0 +1,150 @@
+package io.sluice.query;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Map;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+
+/**
+ * Random JSON documents and MongoDB queries over a small vocabulary of fields and values, so
+ * that random queries really do match random documents (and array traversal, nulls, mixed
+ * numeric types and nested documents all come up).
+ */
+final class JsonArbitraries {
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+    private static final List<String> KEYS = List.of("a", "b", "c", "0");
+    private static final List<String> PATHS = List.of("a", "b", "c", "a.b", "a.c", "a.0", "b.a", "a.b.c", "0");
+
+    private JsonArbitraries() {}
+
+    static Arbitrary<JsonNode> scalar() {
+        return Arbitraries.oneOf(
+                Arbitraries.integers().between(-2, 5).map(F::numberNode),
+                Arbitraries.of(0.5, 1.0, 2.0, 2.5, -1.5).map(F::numberNode),
+                Arbitraries.longs().between(3_000_000_000L, 3_000_000_002L).map(F::numberNode),
+                Arbitraries.of("a", "b", "ab", "B", "1", "2", "").map(F::textNode),
+                Arbitraries.of(true, false).map(F::booleanNode),
+                Arbitraries.just(F.nullNode()));
+    }
+
+    static Arbitrary<JsonNode> value(int depth) {
+        if (depth <= 0) {
+            return scalar();
+        }
+        return Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(5, scalar()),
+                net.jqwik.api.Tuple.of(2, array(depth - 1)),
+                net.jqwik.api.Tuple.of(2, object(depth - 1)));
+    }
+
+    static Arbitrary<JsonNode> array(int depth) {
+        return value(depth).list().ofMaxSize(3).map(list -> {
+            ArrayNode a = F.arrayNode();
+            list.forEach(a::add);
+            return a;
+        });
+    }
+
+    static Arbitrary<JsonNode> object(int depth) {
+        return Arbitraries.maps(Arbitraries.of(KEYS), value(depth)).ofMaxSize(3).map(JsonArbitraries::objectOf);
+    }
+
+    /** Documents: objects up to three levels deep. */
+    static Arbitrary<JsonNode> documents() {
+        return object(3);
+    }
+
+    /** Valid queries: field conditions and logical operators, nested up to {@code depth}. */
+    static Arbitrary<JsonNode> query(int depth) {
+        Arbitrary<JsonNode> fieldQuery = Arbitraries.maps(Arbitraries.of(PATHS), condition(depth))
+                .ofMinSize(1)
+                .ofMaxSize(2)
+                .map(JsonArbitraries::objectOf);
+        if (depth <= 0) {
+            return fieldQuery;
+        }
+        Arbitrary<JsonNode> logical = Combinators.combine(
+                        Arbitraries.of("$and", "$or", "$nor"),
+                        Arbitraries.lazy(() -> query(depth - 1))
+                                .list()
+                                .ofMinSize(1)
+                                .ofMaxSize(3))
+                .as((op, list) -> {
+                    ArrayNode a = F.arrayNode();
+                    list.forEach(a::add);
+                    return (JsonNode) objectOf(Map.of(op, a));
+                });
+        return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(4, fieldQuery), net.jqwik.api.Tuple.of(1, logical));
+    }
+
+    static Arbitrary<JsonNode> condition(int depth) {
+        Arbitrary<JsonNode> ops = Arbitraries.maps(
+                        Arbitraries.of(
+                                "$eq",
+                                "$ne",
+                                "$gt",
+                                "$gte",
+                                "$lt",
+                                "$lte",
+                                "$in",
+                                "$nin",
+                                "$exists",
+                                "$type",
+                                "$regex",
+                                "$size",
+                                "$all",
+                                "$mod",
+                                "$not",
+                                "$elemMatch"),
+                        Arbitraries.just(F.nullNode()))
+                .ofMinSize(1)
+                .ofMaxSize(2)
+                .flatMap(map -> Combinators.combine(map.keySet().stream()
+                                .map(op -> operand(op, depth).map(v -> Map.entry(op, v)))
+                                .toList())
+                        .as(entries -> {
+                            ObjectNode o = F.objectNode();
+                            entries.forEach(e -> o.set(e.getKey(), e.getValue()));
+                            return (JsonNode) o;
+                        }));
+        return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(3, value(1)), net.jqwik.api.Tuple.of(4, ops));
+    }
+
+    private static Arbitrary<JsonNode> operand(String op, int depth) {
+        return switch (op) {
+            case "$in", "$nin", "$all" ->
+                value(1).list().ofMaxSize(3).map(list -> {
+                    ArrayNode a = F.arrayNode();
+                    list.forEach(a::add);
+                    return a;
+                });
+            case "$exists" -> Arbitraries.of(true, false).map(F::booleanNode);
+            case "$type" ->
+                Arbitraries.of("number", "string", "array", "object", "null", "bool", "int", "double", "long")
+                        .map(F::textNode);
+            case "$regex" -> Arbitraries.of("^a", "b$", "a", "^$", "A").map(F::textNode);
+            case "$size" -> Arbitraries.integers().between(0, 3).map(F::numberNode);
+            case "$mod" -> Arbitraries.of(2, 3).map(d -> F.arrayNode().add(d).add(1));
+            case "$not" ->
+                Arbitraries.of("$gt", "$eq", "$in", "$exists", "$size").flatMap(inner -> operand(inner, depth)
+                        .map(v -> (JsonNode) F.objectNode().set(inner, v)));
+            case "$elemMatch" ->
+                depth <= 0
+                        ? Arbitraries.just(F.objectNode().set("$gt", F.numberNode(1)))
+                        : Arbitraries.oneOf(
+                                query(0), Arbitraries.just(F.objectNode().put("$gte", 2)));
+            default -> value(1);
+        };
+    }
+
+    private static ObjectNode objectOf(Map<String, JsonNode> map) {
+        ObjectNode o = F.objectNode();
+        map.forEach(o::set);
+        return o;
+    }
+}

@@ -1,0 +1,88 @@
+package io.sluice.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+/** The index must always answer exactly what evaluating every query one by one answers. */
+class QueryIndexPropertyTest {
+
+    @Property(tries = 300)
+    void indexMatchesExactlyWhatALinearScanMatches(
+            @ForAll("querySets") List<JsonNode> queries, @ForAll("documentLists") List<JsonNode> documents) {
+        Map<String, Query> compiled = compile(queries);
+        QueryIndex index = new QueryIndex();
+        index.putAll(compiled);
+        for (JsonNode doc : documents) {
+            assertThat(new HashSet<>(index.match(doc)))
+                    .as("index vs scan on %s", doc)
+                    .isEqualTo(linearScan(compiled, doc));
+        }
+    }
+
+    @Property(tries = 150)
+    void indexStaysExactThroughRemovalsAndReplacements(
+            @ForAll("querySets") List<JsonNode> first,
+            @ForAll("querySets") List<JsonNode> second,
+            @ForAll("documentLists") List<JsonNode> documents) {
+        QueryIndex index = new QueryIndex();
+        Map<String, Query> live = new LinkedHashMap<>(compile(first));
+        index.putAll(live);
+        // remove every other query, then replace the set with an overlapping one
+        List<String> names = new ArrayList<>(live.keySet());
+        for (int i = 0; i < names.size(); i += 2) {
+            index.remove(names.get(i));
+            live.remove(names.get(i));
+        }
+        check(index, live, documents);
+        Map<String, Query> next = compile(second);
+        live.forEach((name, q) -> next.putIfAbsent(name + "-kept", q));
+        index.replaceAll(next);
+        check(index, next, documents);
+        assertThat(index.names()).isEqualTo(next.keySet());
+    }
+
+    private static void check(QueryIndex index, Map<String, Query> live, List<JsonNode> documents) {
+        for (JsonNode doc : documents) {
+            assertThat(new HashSet<>(index.match(doc))).as("on %s", doc).isEqualTo(linearScan(live, doc));
+        }
+    }
+
+    @Provide
+    Arbitrary<List<JsonNode>> querySets() {
+        return JsonArbitraries.query(2).list().ofMinSize(1).ofMaxSize(25);
+    }
+
+    @Provide
+    Arbitrary<List<JsonNode>> documentLists() {
+        return JsonArbitraries.documents().list().ofMinSize(1).ofMaxSize(15);
+    }
+
+    private static Map<String, Query> compile(List<JsonNode> queries) {
+        Map<String, Query> compiled = new LinkedHashMap<>();
+        for (int i = 0; i < queries.size(); i++) {
+            compiled.put("q" + i, Query.parse(queries.get(i)));
+        }
+        return compiled;
+    }
+
+    private static Set<String> linearScan(Map<String, Query> queries, JsonNode doc) {
+        Set<String> hits = new HashSet<>();
+        queries.forEach((name, q) -> {
+            if (q.matches(doc)) {
+                hits.add(name);
+            }
+        });
+        return hits;
+    }
+}

@@ -1,0 +1,176 @@
+package io.sluice.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class QueryIndexTest {
+    private static final ObjectMapper M = new ObjectMapper();
+
+    static JsonNode json(String s) {
+        try {
+            return M.readTree(s);
+        } catch (Exception e) {
+            throw new IllegalArgumentException(s, e);
+        }
+    }
+
+    @Test
+    void routesThePySepsQueriesByPriority() {
+        QueryIndex index = new QueryIndex();
+        index.put("NonInformational", Query.parse("{\"@fields.priority\":{\"$in\":[\"1\",\"2\",\"3\",\"4\"]}}"));
+        index.put("Informational", Query.parse("{\"@fields.priority\":{\"$in\":[\"5\",\"6\",\"7\"]}}"));
+        for (int p = 1; p <= 7; p++) {
+            List<String> hits = index.match(json("{\"@fields\":{\"priority\":\"" + p + "\"}}"));
+            assertThat(hits).containsExactly(p <= 4 ? "NonInformational" : "Informational");
+        }
+        assertThat(index.match(json("{\"@fields\":{\"priority\":4}}"))).isEmpty();
+    }
+
+    @Test
+    void indexesEqualitiesRangesExistsAndOrBranchesAndKeepsTheRestInTheResidue() {
+        QueryIndex index = new QueryIndex();
+        index.put("eq", Query.parse("{\"event_type\":\"compute.instance.create.end\",\"payload.vcpus\":{\"$gt\":1}}"));
+        index.put("range", Query.parse("{\"payload.memory_mb\":{\"$gte\":1024,\"$lt\":4096}}"));
+        index.put("exists", Query.parse("{\"payload.image_meta\":{\"$exists\":true}}"));
+        index.put("or", Query.parse("{\"$or\":[{\"tenant\":\"t1\"},{\"host\":{\"$in\":[\"h1\",\"h2\"]}}]}"));
+        index.put("regex", Query.parse("{\"event_type\":{\"$regex\":\"^image\\\\.\"}}"));
+        index.put("all", Query.parse("{}"));
+
+        QueryIndex.Stats stats = index.stats();
+        assertThat(stats.residue()).isEqualTo(2); // the regex and the empty query
+        assertThat(stats.hashKeys()).isEqualTo(4); // event_type, tenant, host x2
+        assertThat(stats.rangeKeys()).isEqualTo(1);
+        assertThat(stats.existsEntries()).isEqualTo(1);
+
+        assertThat(index.match(json("{\"event_type\":\"compute.instance.create.end\",\"payload\":{\"vcpus\":2,"
+                        + "\"memory_mb\":2048,\"image_meta\":{}},\"host\":\"h2\"}")))
+                .containsExactlyInAnyOrder("eq", "range", "exists", "or", "all");
+        assertThat(index.match(json("{\"event_type\":\"image.upload\",\"payload\":{\"memory_mb\":4096}}")))
+                .containsExactlyInAnyOrder("regex", "all");
+    }
+
+    @Test
+    void arrayFieldsAreLookedUpElementByElementAndMatchedOnce() {
+        QueryIndex index = new QueryIndex();
+        index.put("tag", Query.parse("{\"tags\":\"red\"}"));
+        index.put("any", Query.parse("{\"tags\":{\"$in\":[\"red\",\"blue\"]}}"));
+        index.put("n", Query.parse("{\"n\":{\"$lt\":5}}"));
+        assertThat(index.match(json("{\"tags\":[\"red\",\"blue\",\"red\"],\"n\":[9,1,2]}")))
+                .containsExactlyInAnyOrder("tag", "any", "n");
+    }
+
+    @Test
+    void putReplacesRemoveRemovesAndTheIndexShrinksBack() {
+        QueryIndex index = new QueryIndex();
+        index.put("q", Query.parse("{\"a\":1}"));
+        index.put("q", Query.parse("{\"a\":2}"));
+        assertThat(index.size()).isEqualTo(1);
+        assertThat(index.match(json("{\"a\":1}"))).isEmpty();
+        assertThat(index.match(json("{\"a\":2}"))).containsExactly("q");
+        assertThat(index.remove("q")).isTrue();
+        assertThat(index.remove("q")).isFalse();
+        assertThat(index.match(json("{\"a\":2}"))).isEmpty();
+        index.put("other", Query.parse("{\"b\":1}")); // a later write unlinks what no reader can see
+        QueryIndex.Stats stats = index.stats();
+        assertThat(stats.queries()).isEqualTo(1);
+        assertThat(stats.hashKeys()).isEqualTo(1);
+        assertThat(stats.paths()).isEqualTo(1);
+        assertThat(stats.pendingUnlink()).isZero();
+    }
+
+    @Test
+    void replaceAllKeepsUnchangedQueriesAndDropsTheRest() {
+        QueryIndex index = new QueryIndex();
+        index.putAll(Map.of("a", Query.parse("{\"x\":1}"), "b", Query.parse("{\"x\":2}")));
+        index.replaceAll(Map.of("b", Query.parse("{\"x\":2}"), "c", Query.parse("{\"x\":3}")));
+        assertThat(index.names()).containsExactlyInAnyOrder("b", "c");
+        assertThat(index.match(json("{\"x\":[1,2,3]}"))).containsExactlyInAnyOrder("b", "c");
+        index.replaceAll(Map.of());
+        assertThat(index.size()).isZero();
+        assertThat(index.match(json("{\"x\":[1,2,3]}"))).isEmpty();
+    }
+
+    @Test
+    void aSinkMayMatchAgainOnTheSameThread() {
+        QueryIndex index = new QueryIndex();
+        index.put("a", Query.parse("{\"x\":1}"));
+        index.put("b", Query.parse("{\"y\":1}"));
+        Set<String> inner = new HashSet<>();
+        List<String> outer = new java.util.ArrayList<>();
+        index.match(json("{\"x\":1,\"y\":1}"), name -> {
+            outer.add(name);
+            inner.addAll(index.match(json("{\"y\":1}")));
+        });
+        assertThat(outer).containsExactlyInAnyOrder("a", "b");
+        assertThat(inner).containsExactly("b");
+    }
+
+    /**
+     * Two batches of 50 queries, all matching the same event, are swapped back and forth while
+     * readers match: every answer must be all of batch A or all of batch B, never a mix.
+     */
+    @Test
+    void readersSeeAWholeBatchNeverAMix() throws Exception {
+        Map<String, Query> batchA = batch("A");
+        Map<String, Query> batchB = batch("B");
+        QueryIndex index = new QueryIndex();
+        index.replaceAll(batchA);
+        JsonNode event = json("{\"type\":\"t\",\"n\":7,\"tags\":[\"x\"]}");
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<String> failure = new AtomicReference<>();
+        AtomicLong matched = new AtomicLong();
+        Runnable reader = () -> {
+            while (!stop.get() && failure.get() == null) {
+                Set<String> hits = new HashSet<>(index.match(event));
+                if (!hits.equals(batchA.keySet()) && !hits.equals(batchB.keySet())) {
+                    failure.set("mixed answer: " + hits);
+                }
+                matched.incrementAndGet();
+            }
+        };
+        Thread r1 = Thread.ofPlatform().start(reader);
+        Thread r2 = Thread.ofPlatform().start(reader);
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(2));
+        int swaps = 0;
+        while (Instant.now().isBefore(deadline) && failure.get() == null) {
+            index.replaceAll(swaps++ % 2 == 0 ? batchB : batchA);
+        }
+        stop.set(true);
+        r1.join();
+        r2.join();
+        assertThat(failure.get()).isNull();
+        assertThat(swaps).isGreaterThan(10);
+        assertThat(matched.get()).isGreaterThan(10);
+        index.put("last", Query.parse("{\"type\":\"t\"}"));
+        assertThat(index.stats().pendingUnlink()).isZero();
+    }
+
+    private static Map<String, Query> batch(String prefix) {
+        Map<String, Query> batch = new LinkedHashMap<>();
+        for (int i = 0; i < 50; i++) {
+            String q =
+                    switch (i % 5) {
+                        case 0 -> "{\"type\":\"t\"}";
+                        case 1 -> "{\"n\":{\"$gt\":" + i / 10 + "}}";
+                        case 2 -> "{\"tags\":{\"$in\":[\"x\",\"y" + i + "\"]}}";
+                        case 3 -> "{\"n\":{\"$exists\":true},\"type\":{\"$regex\":\"^t\"}}";
+                        default -> "{\"$or\":[{\"type\":\"t\"},{\"n\":" + i + "}]}";
+                    };
+            batch.put(prefix + i, Query.parse(q));
+        }
+        return batch;
+    }
+}
