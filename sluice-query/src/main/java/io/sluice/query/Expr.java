@@ -69,34 +69,86 @@ sealed interface Expr {
      * path reaches ({@link #matchesLeaf}); negations and {@code $exists}/{@code $all} look at
      * the field as a whole.
      */
-    sealed interface Cond {
+    sealed interface Cond extends FieldPath.LeafTest {
         /** Whether the condition holds for one leaf; {@code leaf} is null when missing. */
         boolean matchesLeaf(JsonNode leaf);
 
+        @Override
+        default boolean test(JsonNode leaf) {
+            return matchesLeaf(leaf);
+        }
+
         default boolean matchesField(FieldPath path, JsonNode doc) {
-            return path.any(doc, this::matchesLeaf);
+            return path.any(doc, this);
+        }
+    }
+
+    /**
+     * A condition that holds for a leaf when it holds for the leaf's value or, for an array
+     * leaf, for one of its elements: MongoDB's implicit matching of array fields.
+     */
+    sealed interface Elementwise extends Cond {
+        /** Whether the condition holds for one value. */
+        boolean matchesValue(JsonNode value);
+
+        /** Whether the condition holds for a missing field. */
+        default boolean matchesMissing() {
+            return false;
+        }
+
+        @Override
+        default boolean matchesLeaf(JsonNode leaf) {
+            if (leaf == null) {
+                return matchesMissing();
+            }
+            if (matchesValue(leaf)) {
+                return true;
+            }
+            if (leaf.isArray()) {
+                for (JsonNode e : leaf) {
+                    if (matchesValue(e)) {
+                        return true;
+                    }
+                }
+            }
+            return false;
         }
     }
 
     /** Equality: the leaf equals the value, or is an array with an element equal to it. */
-    record Eq(JsonNode value) implements Cond {
+    record Eq(JsonNode value) implements Elementwise {
         @Override
-        public boolean matchesLeaf(JsonNode leaf) {
-            return leaf == null ? value.isNull() : valueOrElement(leaf, v -> Values.equal(v, value));
+        public boolean matchesValue(JsonNode v) {
+            return Values.equal(v, value);
+        }
+
+        @Override
+        public boolean matchesMissing() {
+            return value.isNull();
         }
     }
 
     /** {@code $in}: equality with any of the values, or a match of any of the patterns. */
-    record In(List<JsonNode> values, List<Pattern> patterns) implements Cond {
+    record In(List<JsonNode> values, List<Pattern> patterns) implements Elementwise {
         @Override
-        public boolean matchesLeaf(JsonNode leaf) {
+        public boolean matchesValue(JsonNode x) {
             for (JsonNode v : values) {
-                if (leaf == null ? v.isNull() : valueOrElement(leaf, x -> Values.equal(x, v))) {
+                if (Values.equal(x, v)) {
                     return true;
                 }
             }
             for (Pattern p : patterns) {
-                if (leaf != null && valueOrElement(leaf, x -> Regex.finds(p, x))) {
+                if (Regex.finds(p, x)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public boolean matchesMissing() {
+            for (JsonNode v : values) {
+                if (v.isNull()) {
                     return true;
                 }
             }
@@ -105,7 +157,7 @@ sealed interface Expr {
     }
 
     /** {@code $gt $gte $lt $lte}: compares values of the operand's type bracket only. */
-    record Cmp(Op op, JsonNode value) implements Cond {
+    record Cmp(Op op, JsonNode value) implements Elementwise {
         enum Op {
             GT("$gt"),
             GTE("$gte"),
@@ -137,20 +189,21 @@ sealed interface Expr {
         }
 
         @Override
-        public boolean matchesLeaf(JsonNode leaf) {
-            return leaf == null ? value.isNull() && op.inclusive() : valueOrElement(leaf, this::test);
+        public boolean matchesMissing() {
+            return value.isNull() && op.inclusive();
         }
 
-        private boolean test(JsonNode v) {
+        @Override
+        public boolean matchesValue(JsonNode v) {
             return Values.bracket(v) == Values.bracket(value) && op.accepts(Values.compare(v, value));
         }
     }
 
     /** {@code $regex}: a string leaf (or string element of an array leaf) the pattern finds. */
-    record Regex(Pattern pattern) implements Cond {
+    record Regex(Pattern pattern) implements Elementwise {
         @Override
-        public boolean matchesLeaf(JsonNode leaf) {
-            return leaf != null && valueOrElement(leaf, v -> finds(pattern, v));
+        public boolean matchesValue(JsonNode v) {
+            return finds(pattern, v);
         }
 
         static boolean finds(Pattern p, JsonNode v) {
@@ -172,28 +225,20 @@ sealed interface Expr {
     }
 
     /** {@code $type}: the leaf (or an element of an array leaf) has one of the type codes. */
-    record Type(Set<Integer> codes) implements Cond {
+    record Type(Set<Integer> codes) implements Elementwise {
         static final int NUMBER = -2; // the "number" alias: any numeric type
 
         @Override
-        public boolean matchesLeaf(JsonNode leaf) {
-            return leaf != null && valueOrElement(leaf, this::hasType);
-        }
-
-        private boolean hasType(JsonNode v) {
+        public boolean matchesValue(JsonNode v) {
             int code = Types.code(v);
             return codes.contains(code) || (v.isNumber() && codes.contains(NUMBER));
         }
     }
 
     /** {@code $mod: [divisor, remainder]}, on numbers truncated to integers. */
-    record Mod(long divisor, long remainder) implements Cond {
+    record Mod(long divisor, long remainder) implements Elementwise {
         @Override
-        public boolean matchesLeaf(JsonNode leaf) {
-            return leaf != null && valueOrElement(leaf, this::test);
-        }
-
-        private boolean test(JsonNode v) {
+        public boolean matchesValue(JsonNode v) {
             if (!v.isNumber()) {
                 return false;
             }
@@ -305,23 +350,5 @@ sealed interface Expr {
         public boolean matchesField(FieldPath path, JsonNode doc) {
             return !inner.matchesField(path, doc);
         }
-    }
-
-    /**
-     * Whether {@code test} holds for the leaf itself or, when the leaf is an array, for one of
-     * its elements: MongoDB's implicit matching of array fields.
-     */
-    static boolean valueOrElement(JsonNode leaf, java.util.function.Predicate<JsonNode> test) {
-        if (test.test(leaf)) {
-            return true;
-        }
-        if (leaf.isArray()) {
-            for (JsonNode e : leaf) {
-                if (test.test(e)) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 }

@@ -1,6 +1,7 @@
 package io.sluice.query;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * A dotted field path ({@code @fields.priority}, {@code a.0.b}) and MongoDB's way of walking it.
@@ -42,10 +43,12 @@ final class FieldPath {
             throw new QueryException(null, dotted, "empty field path");
         }
         String[] parts = dotted.split("\\.", -1);
-        for (String part : parts) {
-            if (part.isEmpty()) {
+        for (int i = 0; i < parts.length; i++) {
+            if (parts[i].isEmpty()) {
                 throw new QueryException(null, dotted, "field path has an empty segment");
             }
+            // Jackson interns field names, so interned segments usually compare by identity.
+            parts[i] = parts[i].intern();
         }
         return new FieldPath(dotted, parts);
     }
@@ -64,23 +67,46 @@ final class FieldPath {
 
     /** Whether any leaf the path reaches in {@code doc} passes {@code test}. */
     boolean any(JsonNode doc, LeafTest test) {
-        return walk(doc, 0, test) == MATCH;
+        // Fast path: documents all the way down (no array on the way), the common case.
+        JsonNode node = doc;
+        for (int i = 0; i < parts.length; i++) {
+            if (!(node instanceof ObjectNode object)) {
+                return walk(node, i, test) == MATCH;
+            }
+            node = object.get(parts[i]);
+            if (node == null) {
+                return test.test(null);
+            }
+        }
+        return test.test(node);
     }
 
     /** Hands every leaf the path reaches to {@code visitor} (missing leaves included, as null). */
     void forEachLeaf(JsonNode doc, LeafTest visitor) {
-        walk(doc, 0, leaf -> {
-            visitor.test(leaf);
-            return false;
-        });
+        JsonNode node = doc;
+        for (int i = 0; i < parts.length; i++) {
+            if (!(node instanceof ObjectNode object)) {
+                walk(node, i, leaf -> {
+                    visitor.test(leaf);
+                    return false;
+                });
+                return;
+            }
+            node = object.get(parts[i]);
+            if (node == null) {
+                visitor.test(null);
+                return;
+            }
+        }
+        visitor.test(node);
     }
 
     private int walk(JsonNode node, int i, LeafTest test) {
         if (i == parts.length) {
             return test.test(node) ? MATCH : NO_MATCH;
         }
-        if (node.isObject()) {
-            JsonNode child = node.get(parts[i]);
+        if (node instanceof ObjectNode object) {
+            JsonNode child = object.get(parts[i]);
             if (child == null) {
                 return test.test(null) ? MATCH : NO_MATCH;
             }

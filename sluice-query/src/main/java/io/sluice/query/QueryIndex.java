@@ -36,9 +36,11 @@ import java.util.function.Consumer;
  * path and value), an {@code $in} of scalars (one hash entry per value), a range bound
  * ({@code $gt}/{@code $gte} in an ordered map of lower bounds, {@code $lt}/{@code $lte} of
  * upper bounds, numbers and strings apart), {@code $exists: true}, or an {@code $or} whose
- * every branch has one (an entry per branch). Among the conjuncts of a query it prefers the
- * most selective kind, and among equalities the currently smallest bucket. A query with no
- * such condition goes to the residue, which every document is checked against.
+ * every branch has one (an entry per branch). Among the conjuncts of a query it picks the one
+ * expected to yield the fewest candidates: for an equality, the size its bucket will have
+ * (counting the rest of the batch being added, so that {@code event_type} with a few values
+ * and many queries loses to a tenant id); ranges and {@code $exists} cost more. A query with
+ * no such condition goes to the residue, which every document is checked against.
  *
  * <p><b>Matching.</b> For each indexed path the document's leaves are walked once (the same
  * walk {@link Query#matches} does, so array traversal is identical) and each scalar leaf, and
@@ -339,6 +341,7 @@ public final class QueryIndex {
                     removed++;
                 }
             }
+            pendingInBatch = puts.size() > 1 ? countOptions(puts.values()) : Map.of();
             for (Map.Entry<String, Query> put : puts.entrySet()) {
                 Entry old = byName.get(put.getKey());
                 if (old != null && replaceAll && old.query.equals(put.getValue())) {
@@ -353,6 +356,7 @@ public final class QueryIndex {
                 }
                 byName.put(e.name, e);
             }
+            pendingInBatch = Map.of();
             retired.addLast(current);
             current = new Generation(next); // publish: from here on readers see the new set
             unlinkPending.addAll(gone);
@@ -447,16 +451,71 @@ public final class QueryIndex {
 
     // ------------------------------------------------------------------ planning
 
+    /** Extra cost of a range bound or an {@code $exists} over an equality: they select less. */
+    private static final double RANGE_COST = 16;
+
+    private static final double EXISTS_COST = 32;
+
+    /**
+     * While a batch is being linked: how many of its queries could be indexed under each
+     * equality key or {@code $exists} path, so that the first queries of a batch already
+     * see that {@code event_type} (few values, many queries) selects less than a tenant id.
+     */
+    private Map<Access, Integer> pendingInBatch = Map.of();
+
     /** The entries one query is indexed under; empty for the residue. */
     private List<Access> plan(Query query) {
         Candidate best = best(query.root());
         return best == null ? List.of() : best.access;
     }
 
-    /** How a necessary condition of a query can be looked up, with a cost rank (lower is better). */
-    private record Candidate(int rank, int size, List<Access> access) {
+    /** Counts, for a batch, every equality key and {@code $exists} path its queries could use. */
+    private static Map<Access, Integer> countOptions(Collection<Query> batch) {
+        Map<Access, Integer> counts = new java.util.HashMap<>();
+        for (Query q : batch) {
+            options(q.root(), a -> counts.merge(a, 1, Integer::sum));
+        }
+        return counts;
+    }
+
+    private static void options(Expr expr, Consumer<Access> sink) {
+        switch (expr) {
+            case Expr.And and -> and.children().forEach(c -> options(c, sink));
+            case Expr.Or or -> or.children().forEach(c -> options(c, sink));
+            case Expr.Field f -> options(f.path(), f.cond(), sink);
+            default -> {}
+        }
+    }
+
+    private static void options(FieldPath path, Expr.Cond cond, Consumer<Access> sink) {
+        switch (cond) {
+            case Expr.Eq eq -> equalityKey(path, eq.value(), sink);
+            case Expr.In in -> in.values().forEach(v -> equalityKey(path, v, sink));
+            case Expr.All all -> all.conds().forEach(c -> options(path, c, sink));
+            case Expr.AllOf allOf -> allOf.conds().forEach(c -> options(path, c, sink));
+            case Expr.Exists exists -> {
+                if (exists.wanted()) {
+                    sink.accept(new Access.Present(path));
+                }
+            }
+            default -> {}
+        }
+    }
+
+    private static void equalityKey(FieldPath path, JsonNode value, Consumer<Access> sink) {
+        Object key = Values.hashKey(value);
+        if (key != null) {
+            sink.accept(new Access.Equal(path, key));
+        }
+    }
+
+    /**
+     * A necessary condition of a query that the index can look up, with its expected cost:
+     * about how many candidates a document satisfying it yields (lower is better).
+     */
+    private record Candidate(double cost, List<Access> access) {
         boolean betterThan(Candidate other) {
-            return other == null || rank < other.rank || (rank == other.rank && size < other.size);
+            return other == null || cost < other.cost;
         }
     }
 
@@ -474,14 +533,16 @@ public final class QueryIndex {
             }
             case Expr.Or or -> {
                 List<Access> all = new ArrayList<>();
+                double cost = 0;
                 for (Expr child : or.children()) {
                     Candidate c = best(child);
                     if (c == null) {
                         yield null; // one branch could match anything: the $or is not indexable
                     }
                     all.addAll(c.access);
+                    cost += c.cost;
                 }
-                yield new Candidate(4, all.size(), List.copyOf(all));
+                yield new Candidate(cost, List.copyOf(all));
             }
             case Expr.Field field -> best(field.path(), field.cond());
             case Expr.Nor nor -> null;
@@ -497,38 +558,50 @@ public final class QueryIndex {
                     yield null;
                 }
                 List<Access> keys = new ArrayList<>();
+                double cost = 0;
                 for (JsonNode v : in.values()) {
-                    Object key = Values.hashKey(v);
-                    if (key == null) {
+                    Candidate c = equality(path, v);
+                    if (c == null) {
                         yield null;
                     }
-                    keys.add(new Access.Equal(path, key));
+                    keys.addAll(c.access);
+                    cost += c.cost;
                 }
-                yield new Candidate(1, keys.size(), List.copyOf(keys));
+                yield new Candidate(cost, List.copyOf(keys));
             }
             case Expr.Cmp cmp -> {
                 JsonNode v = cmp.value();
-                if (v.isNumber()) {
-                    yield new Candidate(
-                            2, 0, List.of(new Access.Bound(path, cmp.op().lower(), PathIndex.numberOrder(v))));
+                Object key = v.isNumber() ? (Object) PathIndex.numberOrder(v) : v.isTextual() ? v.textValue() : null;
+                if (key == null) {
+                    yield null;
                 }
-                if (v.isTextual()) {
-                    yield new Candidate(
-                            2, 0, List.of(new Access.Bound(path, cmp.op().lower(), v.textValue())));
-                }
-                yield null;
+                PathIndex p = pathIndexes.get(path);
+                int bounds = p == null
+                        ? 0
+                        : p.bounds(new Access.Bound(path, cmp.op().lower(), key))
+                                .size();
+                yield new Candidate(
+                        RANGE_COST + bounds / 2.0,
+                        List.of(new Access.Bound(path, cmp.op().lower(), key)));
             }
-            case Expr.Exists exists -> exists.wanted() ? new Candidate(3, 0, List.of(new Access.Present(path))) : null;
+            case Expr.Exists exists -> {
+                if (!exists.wanted()) {
+                    yield null;
+                }
+                Access present = new Access.Present(path);
+                PathIndex p = pathIndexes.get(path);
+                double cost = EXISTS_COST + (p == null ? 0 : p.exists.length) + pendingInBatch.getOrDefault(present, 0);
+                yield new Candidate(cost, List.of(present));
+            }
             case Expr.All all -> {
+                Candidate best = null;
                 for (Expr.Cond c : all.conds()) {
-                    if (c instanceof Expr.Eq eq) {
-                        Candidate candidate = equality(path, eq.value());
-                        if (candidate != null) {
-                            yield candidate;
-                        }
+                    Candidate candidate = c instanceof Expr.Eq eq ? equality(path, eq.value()) : null;
+                    if (candidate != null && candidate.betterThan(best)) {
+                        best = candidate;
                     }
                 }
-                yield null;
+                yield best;
             }
             case Expr.AllOf allOf -> {
                 Candidate best = null;
@@ -554,9 +627,11 @@ public final class QueryIndex {
         if (key == null) {
             return null;
         }
+        Access.Equal access = new Access.Equal(path, key);
         PathIndex p = pathIndexes.get(path);
         Entry[] bucket = p == null ? null : p.eq.get(key);
-        return new Candidate(0, bucket == null ? 0 : bucket.length, List.of(new Access.Equal(path, key)));
+        double cost = 1 + (bucket == null ? 0 : bucket.length) + pendingInBatch.getOrDefault(access, 0);
+        return new Candidate(cost, List.of(access));
     }
 
     /** One place a query is indexed. */

@@ -1,6 +1,7 @@
 package io.sluice.query;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.math.BigDecimal;
 import java.util.Iterator;
 import java.util.Map;
@@ -47,6 +48,9 @@ final class Values {
 
     /** MongoDB equality: same bracket and equal value (numbers by value, documents in field order). */
     static boolean equal(JsonNode a, JsonNode b) {
+        if (a instanceof TextNode ta) { // the common case, without the type switch
+            return b instanceof TextNode tb && ta.textValue().equals(tb.textValue());
+        }
         int ba = bracket(a);
         if (ba != bracket(b)) {
             return false;

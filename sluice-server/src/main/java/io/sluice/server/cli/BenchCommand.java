@@ -1,0 +1,157 @@
+package io.sluice.server.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.query.Query;
+import io.sluice.query.QueryIndex;
+import io.sluice.testkit.Notifications;
+import io.sluice.testkit.QueryWorkload;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code sluice bench}: measures Sluice's hot paths on this machine. */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = "Measure Sluice's hot paths on this machine (see docs/benchmarks.md).",
+        subcommands = {BenchCommand.Match.class})
+final class BenchCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a benchmark is required: match");
+    }
+
+    /**
+     * Matching throughput of the shared query index: OpenStack notifications, pre-parsed,
+     * matched on one thread against generated standing query sets of several sizes.
+     */
+    @Command(
+            name = "match",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Events/s through the shared query index, one thread, events pre-parsed, for each query count.",
+                "Workload: notifications expanded from the OpenStack notigen templates; queries mixing equality on"
+                        + " event_type/tenant/host, $in, numeric ranges, $exists and 1% regex."
+            })
+    static final class Match implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(
+                names = "--queries",
+                split = ",",
+                defaultValue = "1,100,10000,100000",
+                paramLabel = "N[,N...]",
+                description = "Query set sizes (default: ${DEFAULT-VALUE}).")
+        int[] counts;
+
+        @Option(
+                names = "--events",
+                defaultValue = "20000",
+                description = "Distinct events cycled through (default: ${DEFAULT-VALUE}).")
+        int events;
+
+        @Option(
+                names = "--seconds",
+                defaultValue = "5",
+                description =
+                        "Measured seconds per size, after a warm-up of a third of it (default: ${DEFAULT-VALUE}).")
+        double seconds;
+
+        @Option(names = "--seed", defaultValue = "1", description = "Workload seed (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Override
+        public Integer call() {
+            if (events < 1 || seconds <= 0) {
+                throw new InvalidInputException("--events and --seconds must be positive");
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            Notifications notifications = Notifications.load();
+            List<ObjectNode> workload = notifications.take(events, seed);
+            out.printf(
+                    Locale.ROOT,
+                    "sluice bench match: %d events, %d cores, Java %s%n",
+                    events,
+                    Runtime.getRuntime().availableProcessors(),
+                    Runtime.version());
+            out.printf(
+                    Locale.ROOT,
+                    "%10s %12s %10s %14s %14s%n",
+                    "queries",
+                    "events/s",
+                    "build ms",
+                    "heap MB",
+                    "matches/event");
+            out.flush();
+            for (int count : counts) {
+                if (count < 1) {
+                    throw new InvalidInputException("--queries: sizes must be positive, not " + count);
+                }
+                Map<String, Query> queries = new LinkedHashMap<>();
+                List<QueryWorkload.GeneratedQuery> generated =
+                        QueryWorkload.generate(count, seed, notifications.eventTypes());
+                long heapBefore = usedHeap();
+                long start = System.nanoTime();
+                for (QueryWorkload.GeneratedQuery q : generated) {
+                    queries.put(q.name(), Query.parse(q.query()));
+                }
+                QueryIndex index = new QueryIndex();
+                index.putAll(queries);
+                double buildMs = (System.nanoTime() - start) / 1e6;
+                generated = null;
+                long heap = usedHeap() - heapBefore;
+                run(index, workload, seconds / 3);
+                long[] result = run(index, workload, seconds);
+                double perSecond = result[0] / seconds;
+                out.printf(
+                        Locale.ROOT,
+                        "%10d %,12.0f %10.1f %14.1f %14.2f%n",
+                        count,
+                        perSecond,
+                        buildMs,
+                        heap / 1e6,
+                        (double) result[1] / result[0]);
+                out.flush();
+                queries.clear();
+            }
+            return 0;
+        }
+
+        /** Matches for {@code seconds}; returns {events, matches}. */
+        private static long[] run(QueryIndex index, List<ObjectNode> workload, double seconds) {
+            long[] matches = {0};
+            java.util.function.Consumer<String> sink = name -> matches[0]++;
+            long deadline = System.nanoTime() + (long) (seconds * 1e9);
+            long events = 0;
+            int size = workload.size();
+            while (true) {
+                for (int i = 0; i < 1_000; i++) {
+                    index.match(workload.get((int) (events++ % size)), sink);
+                }
+                if (System.nanoTime() >= deadline) {
+                    return new long[] {events, matches[0]};
+                }
+            }
+        }
+
+        private static long usedHeap() {
+            for (int i = 0; i < 3; i++) {
+                System.gc();
+            }
+            return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+        }
+    }
+}

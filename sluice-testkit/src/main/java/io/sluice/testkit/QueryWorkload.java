@@ -1,0 +1,107 @@
+package io.sluice.testkit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Standing query sets over {@link Notifications}, mixing the kinds of predicate real users
+ * write: equality on {@code event_type}, tenant and host, {@code $in}, numeric ranges,
+ * {@code $exists}, and 1% regular expressions. Each query is one of:
+ *
+ * <table>
+ *   <caption>Query mix</caption>
+ *   <tr><th>share</th><th>shape</th></tr>
+ *   <tr><td>30%</td><td>{@code {event_type: E, payload.tenant_id: T}}</td></tr>
+ *   <tr><td>20%</td><td>{@code {payload.tenant_id: T}}</td></tr>
+ *   <tr><td>15%</td><td>{@code {payload.host: H, event_type: {$in: [E1, E2]}}}</td></tr>
+ *   <tr><td>10%</td><td>{@code {payload.tenant_id: T, payload.memory_mb: {$gte: lo, $lt: hi}}}</td></tr>
+ *   <tr><td>10%</td><td>{@code {payload.tenant_id: {$in: [T1, T2, T3]}}}</td></tr>
+ *   <tr><td>9%</td><td>{@code {publisher_id: P, payload.image_meta.os_type: {$exists: true}}}</td></tr>
+ *   <tr><td>5%</td><td>{@code {payload.host: H, payload.memory_mb: {$gt: m}}}</td></tr>
+ *   <tr><td>1%</td><td>{@code {payload.tenant_id: T, payload.display_name: {$regex: "^server-1"}}}</td></tr>
+ * </table>
+ *
+ * <p>Tenants and hosts are drawn from a universe that grows with the number of queries (at
+ * least the pools events use, else one tenant per two queries and one host per ten): more
+ * subscriptions cover more tenants, most of them quiet at any moment, as in a real
+ * deployment. So the matches per event stay about the same from 10,000 to 100,000 queries,
+ * and the benchmark measures the index rather than the growth of its output.
+ */
+public final class QueryWorkload {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final int[] MEMORY = {512, 1024, 2048, 4096, 8192, 15360, 30720};
+
+    private QueryWorkload() {}
+
+    /** A generated query: its name, its MongoDB form, and the same filter in Esper's EPL. */
+    public record GeneratedQuery(String name, ObjectNode query, String epl) {}
+
+    /** {@code count} queries, deterministic for a seed. */
+    public static List<GeneratedQuery> generate(int count, long seed, List<String> eventTypes) {
+        Random r = new Random(seed);
+        int tenants = Math.max(Notifications.TENANTS, count / 2);
+        int hosts = Math.max(Notifications.HOSTS, count / 10);
+        List<GeneratedQuery> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            out.add(one("q" + i, r.nextInt(100), r, eventTypes, tenants, hosts));
+        }
+        return out;
+    }
+
+    private static GeneratedQuery one(String name, int dice, Random r, List<String> types, int tenants, int hosts) {
+        ObjectNode q = MAPPER.createObjectNode();
+        String type = types.get(r.nextInt(types.size()));
+        String tenant = Notifications.tenant(r.nextInt(tenants));
+        String host = Notifications.host(r.nextInt(hosts));
+        String epl;
+        if (dice < 30) {
+            q.put("event_type", type).put("payload.tenant_id", tenant);
+            epl = "event_type=" + s(type) + ", payload.tenant_id=" + s(tenant);
+        } else if (dice < 50) {
+            q.put("payload.tenant_id", tenant);
+            epl = "payload.tenant_id=" + s(tenant);
+        } else if (dice < 65) {
+            String other = types.get(r.nextInt(types.size()));
+            q.put("payload.host", host);
+            q.putObject("event_type").putArray("$in").add(type).add(other);
+            epl = "payload.host=" + s(host) + ", event_type in (" + s(type) + ", " + s(other) + ")";
+        } else if (dice < 75) {
+            int lo = MEMORY[r.nextInt(MEMORY.length - 1)];
+            int hi = lo * (2 + r.nextInt(4));
+            q.put("payload.tenant_id", tenant);
+            q.putObject("payload.memory_mb").put("$gte", lo).put("$lt", hi);
+            epl = "payload.tenant_id=" + s(tenant) + ", payload.memory_mb >= " + lo + ", payload.memory_mb < " + hi;
+        } else if (dice < 85) {
+            ArrayNode in = q.putObject("payload.tenant_id").putArray("$in");
+            StringBuilder list = new StringBuilder();
+            for (int k = 0; k < 3; k++) {
+                String t = Notifications.tenant(r.nextInt(tenants));
+                in.add(t);
+                list.append(k == 0 ? "" : ", ").append(s(t));
+            }
+            epl = "payload.tenant_id in (" + list + ")";
+        } else if (dice < 94) {
+            q.put("publisher_id", "compute." + host);
+            q.putObject("payload.image_meta.os_type").put("$exists", true);
+            epl = "publisher_id=" + s("compute." + host) + ", payload.image_meta.os_type is not null";
+        } else if (dice < 99) {
+            int m = MEMORY[r.nextInt(MEMORY.length)];
+            q.put("payload.host", host);
+            q.putObject("payload.memory_mb").put("$gt", m);
+            epl = "payload.host=" + s(host) + ", payload.memory_mb > " + m;
+        } else {
+            q.put("payload.tenant_id", tenant);
+            q.putObject("payload.display_name").put("$regex", "^server-1");
+            epl = "payload.tenant_id=" + s(tenant) + ", payload.display_name regexp 'server-1.*'";
+        }
+        return new GeneratedQuery(name, q, epl);
+    }
+
+    private static String s(String text) {
+        return "'" + text.replace("'", "\\'") + "'";
+    }
+}
