@@ -395,7 +395,10 @@ public final class QueryIndex {
             }
             p.links++;
             switch (a) {
-                case Access.Equal eq -> p.eq.compute(eq.key(), (k, bucket) -> append(bucket, e));
+                case Access.Equal eq -> {
+                    p.eq.compute(eq.key(), (k, bucket) -> append(bucket, e));
+                    p.equalityLinks++;
+                }
                 case Access.Bound b -> p.bounds(b).compute(b.key(), (k, bucket) -> append(bucket, e));
                 case Access.Present x -> p.exists = append(p.exists, e);
             }
@@ -410,7 +413,10 @@ public final class QueryIndex {
         for (Access a : e.access) {
             PathIndex p = pathIndexes.get(a.path());
             switch (a) {
-                case Access.Equal eq -> p.eq.computeIfPresent(eq.key(), (k, bucket) -> without(bucket, e));
+                case Access.Equal eq -> {
+                    p.eq.computeIfPresent(eq.key(), (k, bucket) -> without(bucket, e));
+                    p.equalityLinks--;
+                }
                 case Access.Bound b -> p.bounds(b).computeIfPresent(b.key(), (k, bucket) -> without(bucket, e));
                 case Access.Present x -> p.exists = orEmpty(without(p.exists, e));
             }
@@ -629,8 +635,15 @@ public final class QueryIndex {
         }
         Access.Equal access = new Access.Equal(path, key);
         PathIndex p = pathIndexes.get(path);
-        Entry[] bucket = p == null ? null : p.eq.get(key);
-        double cost = 1 + (bucket == null ? 0 : bucket.length) + pendingInBatch.getOrDefault(access, 0);
+        double expected = 0;
+        if (p != null) {
+            Entry[] bucket = p.eq.get(key);
+            // A path with few values and many queries (event_type) selects little even for a
+            // value not seen yet: take the larger of this bucket and the path's average bucket.
+            double average = p.eq.isEmpty() ? 0 : (double) p.equalityLinks / p.eq.size();
+            expected = Math.max(bucket == null ? 0 : bucket.length, average);
+        }
+        double cost = 1 + expected + pendingInBatch.getOrDefault(access, 0);
         return new Candidate(cost, List.of(access));
     }
 
@@ -656,6 +669,7 @@ public final class QueryIndex {
         final ConcurrentSkipListMap<String, Entry[]> strUpper = new ConcurrentSkipListMap<>(CODE_POINT_ORDER);
         volatile Entry[] exists = NO_ENTRIES;
         int links; // under writeLock: how many Access entries use this path
+        int equalityLinks; // under writeLock: how many of them are equality entries
 
         PathIndex(FieldPath path) {
             this.path = path;

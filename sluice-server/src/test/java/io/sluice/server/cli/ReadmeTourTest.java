@@ -1,0 +1,89 @@
+package io.sluice.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README's tour is true: every {@code $ ./sluice ...} line between the tour markers is run,
+ * and what it prints (stdout and stderr) must be the lines shown under it.
+ */
+class ReadmeTourTest {
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    @Test
+    void everyTourCommandPrintsWhatTheReadmeShows() throws IOException {
+        String readme = Files.readString(ROOT.resolve("README.md"));
+        int start = readme.indexOf("<!-- tour");
+        int end = readme.indexOf("<!-- /tour -->");
+        assertThat(start).isPositive();
+        assertThat(end).isGreaterThan(start);
+        List<String[]> commands = new ArrayList<>();
+        List<List<String>> outputs = new ArrayList<>();
+        boolean inBlock = false;
+        for (String line : readme.substring(start, end).lines().toList()) {
+            if (line.startsWith("```")) {
+                inBlock = !inBlock;
+                continue;
+            }
+            if (!inBlock) {
+                continue;
+            }
+            if (line.startsWith("$ ./sluice ")) {
+                commands.add(words(line.substring("$ ./sluice ".length())));
+                outputs.add(new ArrayList<>());
+            } else {
+                outputs.get(outputs.size() - 1).add(line);
+            }
+        }
+        assertThat(commands).hasSizeGreaterThanOrEqualTo(5);
+        for (int i = 0; i < commands.size(); i++) {
+            String[] args = commands.get(i);
+            for (int a = 0; a < args.length; a++) {
+                if (args[a].startsWith("examples/")) {
+                    args[a] = ROOT.resolve(args[a]).toString();
+                }
+            }
+            StringWriter out = new StringWriter();
+            PrintWriter both = new PrintWriter(out, true);
+            SluiceCommand.commandLine(both, both).execute(args);
+            assertThat(out.toString().lines().toList())
+                    .as("output of ./sluice %s", String.join(" ", commands.get(i)))
+                    .isEqualTo(outputs.get(i));
+        }
+    }
+
+    /** Splits a shell command line into words, honouring single quotes. */
+    private static String[] words(String line) {
+        List<String> words = new ArrayList<>();
+        StringBuilder word = new StringBuilder();
+        boolean quoted = false;
+        boolean any = false;
+        for (char c : line.toCharArray()) {
+            if (c == '\'') {
+                quoted = !quoted;
+                any = true;
+            } else if (c == ' ' && !quoted) {
+                if (any) {
+                    words.add(word.toString());
+                    word.setLength(0);
+                    any = false;
+                }
+            } else {
+                word.append(c);
+                any = true;
+            }
+        }
+        if (any) {
+            words.add(word.toString());
+        }
+        return words.toArray(String[]::new);
+    }
+}
