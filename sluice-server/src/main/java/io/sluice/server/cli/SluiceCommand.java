@@ -16,7 +16,15 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = SluiceCommand.Version.class,
         description = "Sluice: an event processing server with a durable log and standing queries.",
-        subcommands = {MatchCommand.class, BenchCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            ServerCommand.class,
+            SendCommand.class,
+            FindCommand.class,
+            MatchCommand.class,
+            BenchCommand.class,
+            VersionCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class SluiceCommand implements Runnable {
     /** Exit code for a failure at run time. */
     public static final int FAILURE = 1;

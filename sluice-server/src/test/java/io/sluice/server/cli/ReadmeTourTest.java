@@ -19,10 +19,24 @@ class ReadmeTourTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 
     @Test
-    void everyTourCommandPrintsWhatTheReadmeShows() throws IOException {
+    void everyOfflineTourCommandPrintsWhatTheReadmeShows() throws IOException {
+        runSection("<!-- tour:", "<!-- /tour -->", null);
+    }
+
+    @Test
+    void everyServerTourCommandPrintsWhatTheReadmeShows(@org.junit.jupiter.api.io.TempDir Path data)
+            throws IOException {
+        try (io.sluice.server.SluiceServer server = io.sluice.server.SluiceServer.start(
+                io.sluice.server.config.ServerConfig.defaults(data).withPort(0))) {
+            runSection("<!-- tour-server:", "<!-- /tour-server -->", server.url());
+        }
+    }
+
+    /** Runs the commands of one README section; with a URL, client commands are pointed at it. */
+    private static void runSection(String startMarker, String endMarker, String url) throws IOException {
         String readme = Files.readString(ROOT.resolve("README.md"));
-        int start = readme.indexOf("<!-- tour");
-        int end = readme.indexOf("<!-- /tour -->");
+        int start = readme.indexOf(startMarker);
+        int end = readme.indexOf(endMarker);
         assertThat(start).isPositive();
         assertThat(end).isGreaterThan(start);
         List<String[]> commands = new ArrayList<>();
@@ -43,9 +57,14 @@ class ReadmeTourTest {
                 outputs.get(outputs.size() - 1).add(line);
             }
         }
-        assertThat(commands).hasSizeGreaterThanOrEqualTo(5);
+        assertThat(commands).hasSizeGreaterThanOrEqualTo(3);
         for (int i = 0; i < commands.size(); i++) {
             String[] args = commands.get(i);
+            if (url != null) {
+                List<String> withUrl = new ArrayList<>(List.of(args));
+                withUrl.addAll(1, List.of("--url", url));
+                args = withUrl.toArray(String[]::new);
+            }
             for (int a = 0; a < args.length; a++) {
                 if (args[a].startsWith("examples/")) {
                     args[a] = ROOT.resolve(args[a]).toString();

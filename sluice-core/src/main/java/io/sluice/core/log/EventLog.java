@@ -1,0 +1,305 @@
+package io.sluice.core.log;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.sluice.api.Envelope;
+import io.sluice.api.Event;
+import io.sluice.api.InvalidEventException;
+import io.sluice.api.Json;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The append side of the log, with group commit.
+ *
+ * <h2>Implementation notes</h2>
+ *
+ * <p>Producers call {@link #append} from any thread. The documents are validated and their
+ * envelope normalised on the caller's thread (so a bad request fails before it is queued,
+ * naming the bad event, and stores nothing), then the request joins a bounded queue; a full
+ * queue blocks the producer, which is the backpressure. One writer thread takes every request
+ * waiting (up to {@code maxBatchEvents} events), appends them all in one store transaction,
+ * and only after the store returns — durable — completes each request's future, in order. A
+ * failed transaction fails every request in it and nothing of them is stored; the writer goes
+ * on with the next.
+ *
+ * <p>Offsets come from the store inside the transaction, in queue order, so they are
+ * strictly increasing and gap-free. After each commit the batch is handed, on the writer
+ * thread, to the {@linkplain #subscribe subscribers}: they must only hand it on (to a bounded
+ * buffer), never block.
+ */
+public final class EventLog implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EventLog.class);
+
+    /** Receives every committed batch, in offset order, on the writer thread. */
+    @FunctionalInterface
+    public interface Subscriber {
+        void committed(List<StoredEvent> batch);
+    }
+
+    /**
+     * What an append stored.
+     *
+     * @param offsets the offset of each event (for a duplicate, the offset of the stored one)
+     * @param ids the id of each event
+     * @param duplicates how many events were already stored and not stored again
+     */
+    public record AppendResult(List<Long> offsets, List<String> ids, int duplicates) {
+        public long firstOffset() {
+            return offsets.isEmpty() ? 0 : offsets.getFirst();
+        }
+
+        public long lastOffset() {
+            return offsets.isEmpty() ? 0 : offsets.getLast();
+        }
+    }
+
+    private record Request(List<EventStore.NewEvent> events, CompletableFuture<AppendResult> result, long enqueued) {}
+
+    private final EventStore store;
+    private final Envelope envelope;
+    private final Clock clock;
+    private final Supplier<String> ids;
+    private final int maxBatchEvents;
+    private final long maxEventBytes;
+    private final BlockingQueue<Request> queue;
+    private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
+    private final Thread writer;
+    private final Counter appended;
+    private final Counter duplicates;
+    private final Timer appendLatency;
+    private final DistributionSummary batchSize;
+    private volatile boolean closed;
+
+    /**
+     * @param store where events are kept
+     * @param envelope the names of the id, type and time fields
+     * @param clock the ingest clock, for events without a time
+     * @param ids the id generator, for events without an id
+     * @param meters where the log reports {@code sluice.log.*} metrics
+     */
+    public EventLog(EventStore store, Envelope envelope, Clock clock, Supplier<String> ids, MeterRegistry meters) {
+        this(store, envelope, clock, ids, meters, 1L << 20);
+    }
+
+    /** As above, refusing events whose JSON is larger than {@code maxEventBytes}. */
+    public EventLog(
+            EventStore store,
+            Envelope envelope,
+            Clock clock,
+            Supplier<String> ids,
+            MeterRegistry meters,
+            long maxEventBytes) {
+        this(store, envelope, clock, ids, meters, maxEventBytes, 10_000, 4_096);
+    }
+
+    EventLog(
+            EventStore store,
+            Envelope envelope,
+            Clock clock,
+            Supplier<String> ids,
+            MeterRegistry meters,
+            long maxEventBytes,
+            int maxBatchEvents,
+            int queueCapacity) {
+        this.maxEventBytes = maxEventBytes;
+        this.store = Objects.requireNonNull(store, "store");
+        this.envelope = Objects.requireNonNull(envelope, "envelope");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.ids = Objects.requireNonNull(ids, "ids");
+        this.maxBatchEvents = maxBatchEvents;
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.appended = Counter.builder("sluice.log.appended")
+                .description("events stored")
+                .register(meters);
+        this.duplicates = Counter.builder("sluice.log.duplicates")
+                .description("events acknowledged but not stored again: their id was already stored")
+                .register(meters);
+        this.appendLatency = Timer.builder("sluice.log.append.latency")
+                .description("from a request's arrival at the log to its durable commit")
+                .publishPercentileHistogram()
+                .register(meters);
+        this.batchSize = DistributionSummary.builder("sluice.log.commit.events")
+                .description("events per group commit")
+                .register(meters);
+        meters.gauge("sluice.log.last.offset", store, EventStore::lastOffset);
+        this.writer = Thread.ofPlatform().name("sluice-log-writer").daemon().start(this::writeLoop);
+    }
+
+    /** The store behind the log, for readers. */
+    public EventStore store() {
+        return store;
+    }
+
+    /** The envelope the log reads events with. */
+    public Envelope envelope() {
+        return envelope;
+    }
+
+    /** Adds a subscriber to committed batches. */
+    public void subscribe(Subscriber subscriber) {
+        subscribers.add(subscriber);
+    }
+
+    /** Removes a subscriber. */
+    public void unsubscribe(Subscriber subscriber) {
+        subscribers.remove(subscriber);
+    }
+
+    /**
+     * Appends a request of events atomically: the future completes once all of them are durable,
+     * or fails with nothing of them stored. Blocks while the log's queue is full.
+     *
+     * @param documents JSON objects; each is normalised in place (id and time filled in)
+     * @throws InvalidBatchException naming the first event that is not a valid event; nothing is queued
+     */
+    public CompletableFuture<AppendResult> append(List<? extends JsonNode> documents) {
+        List<EventStore.NewEvent> events = new ArrayList<>(documents.size());
+        for (int i = 0; i < documents.size(); i++) {
+            JsonNode doc = documents.get(i);
+            if (doc == null || !doc.isObject()) {
+                throw new InvalidBatchException(
+                        i,
+                        "an event must be a JSON object, not "
+                                + (doc == null
+                                        ? "null"
+                                        : doc.getNodeType().name().toLowerCase(java.util.Locale.ROOT)),
+                        null);
+            }
+            Event e;
+            try {
+                e = envelope.normalize((ObjectNode) doc, ids, clock);
+            } catch (InvalidEventException ex) {
+                throw new InvalidBatchException(i, ex.getMessage(), ex);
+            }
+            String json = Json.write(e.document());
+            if (json.length() > maxEventBytes / 3) { // a char is at most 3 UTF-8 bytes: count only when it may matter
+                long size = json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                if (size > maxEventBytes) {
+                    throw new EventTooLargeException(i, size, maxEventBytes);
+                }
+            }
+            events.add(new EventStore.NewEvent(e.id(), e.type(), json));
+        }
+        CompletableFuture<AppendResult> result = new CompletableFuture<>();
+        if (events.isEmpty()) {
+            result.complete(new AppendResult(List.of(), List.of(), 0));
+            return result;
+        }
+        if (closed) {
+            throw new IllegalStateException("the event log is closed");
+        }
+        try {
+            queue.put(new Request(events, result, System.nanoTime()));
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for room in the log's queue", ie);
+        }
+        return result;
+    }
+
+    private void writeLoop() {
+        List<Request> batch = new ArrayList<>();
+        while (!closed || !queue.isEmpty()) {
+            try {
+                Request first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                int events = first.events.size();
+                Request next;
+                while (events < maxBatchEvents
+                        && (next = queue.peek()) != null
+                        && events + next.events.size() <= maxBatchEvents) {
+                    batch.add(queue.poll());
+                    events += next.events.size();
+                }
+                commit(batch, events);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (RuntimeException e) {
+                LOG.error("log writer: unexpected failure", e);
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    private void commit(List<Request> batch, int eventCount) {
+        List<EventStore.NewEvent> all = new ArrayList<>(eventCount);
+        for (Request r : batch) {
+            all.addAll(r.events);
+        }
+        List<EventStore.Appended> stored;
+        try {
+            stored = store.append(all);
+        } catch (RuntimeException e) {
+            LOG.warn("append of {} events failed; nothing of them was stored: {}", eventCount, e.toString());
+            for (Request r : batch) {
+                r.result.completeExceptionally(e);
+            }
+            return;
+        }
+        long now = System.nanoTime();
+        List<StoredEvent> committed = new ArrayList<>(eventCount);
+        int i = 0;
+        int dupes = 0;
+        for (Request r : batch) {
+            List<Long> offsets = new ArrayList<>(r.events.size());
+            List<String> eventIds = new ArrayList<>(r.events.size());
+            int requestDupes = 0;
+            for (EventStore.NewEvent e : r.events) {
+                EventStore.Appended a = stored.get(i++);
+                offsets.add(a.offset());
+                eventIds.add(e.id());
+                if (a.duplicate()) {
+                    requestDupes++;
+                } else {
+                    committed.add(new StoredEvent(a.offset(), e.id(), e.type(), e.json()));
+                }
+            }
+            dupes += requestDupes;
+            appendLatency.record(now - r.enqueued, TimeUnit.NANOSECONDS);
+            r.result.complete(new AppendResult(List.copyOf(offsets), List.copyOf(eventIds), requestDupes));
+        }
+        appended.increment(committed.size());
+        duplicates.increment(dupes);
+        batchSize.record(eventCount);
+        if (!committed.isEmpty()) {
+            for (Subscriber s : subscribers) {
+                try {
+                    s.committed(committed);
+                } catch (RuntimeException e) {
+                    LOG.error("subscriber {} failed on a committed batch", s, e);
+                }
+            }
+        }
+    }
+
+    /** Stops accepting appends, commits what is queued, and stops the writer. Does not close the store. */
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            writer.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package io.sluice.server;
+
+import io.javalin.Javalin;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sluice.core.log.EventLog;
+import io.sluice.core.log.EventStore;
+import io.sluice.core.log.Retention;
+import io.sluice.server.config.ConfigException;
+import io.sluice.server.config.ServerConfig;
+import io.sluice.server.http.HttpApi;
+import io.sluice.store.sqlite.SqliteEventStore;
+import java.time.Clock;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Sluice server. {@link #start} shows the whole flow in one place:
+ *
+ * <pre>
+ *   HTTP POST /v1/events ─► decode (JSON, NDJSON, CloudEvents) ─► EventLog.append
+ *        ─► group commit into the store (durable) ─► answer the producer
+ *        ─► committed batch to live subscribers
+ *   HTTP GET /v1/events, /v1/events/{id} ◄── the store
+ *   Retention ── trims the oldest events by count, bytes and age
+ * </pre>
+ */
+public final class SluiceServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SluiceServer.class);
+
+    private final ServerConfig config;
+    private final EventStore store;
+    private final EventLog log;
+    private final Retention retention;
+    private final Javalin http;
+
+    private SluiceServer(ServerConfig config, EventStore store, EventLog log, Retention retention, Javalin http) {
+        this.config = config;
+        this.store = store;
+        this.log = log;
+        this.retention = retention;
+        this.http = http;
+    }
+
+    /** Opens the store, starts the log and the HTTP API, and returns once it serves. */
+    public static SluiceServer start(ServerConfig config) {
+        PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(meters);
+        new JvmGcMetrics().bindTo(meters);
+        new JvmThreadMetrics().bindTo(meters);
+        new ProcessorMetrics().bindTo(meters);
+
+        Clock clock = Clock.systemUTC();
+        EventStore store = openStore(config, clock);
+        EventLog log = new EventLog(
+                store,
+                config.envelope(),
+                clock,
+                () -> UUID.randomUUID().toString(),
+                meters,
+                config.limits().maxEventBytes());
+        Retention retention = new Retention(
+                store,
+                config.retention().maxEvents(),
+                config.retention().maxBytes(),
+                config.retention().maxAge(),
+                clock,
+                meters);
+        if (config.retention().limited()) {
+            retention.start();
+        }
+
+        HttpApi api = new HttpApi(log, config.limits(), meters);
+        Javalin http = Javalin.create(c -> {
+            c.showJavalinBanner = false;
+            c.useVirtualThreads = true;
+        });
+        api.register(http);
+        try {
+            http.start(config.bind(), config.port());
+        } catch (RuntimeException e) {
+            log.close();
+            store.close();
+            throw new IllegalStateException(
+                    "cannot listen on " + config.bind() + ":" + config.port() + ": "
+                            + (e.getCause() == null
+                                    ? e.getMessage()
+                                    : e.getCause().getMessage()),
+                    e);
+        }
+        LOG.info(
+                "Sluice serving on http://{}:{} ({}; last offset {})",
+                config.bind(),
+                http.port(),
+                store,
+                store.lastOffset());
+        return new SluiceServer(config, store, log, retention, http);
+    }
+
+    private static EventStore openStore(ServerConfig config, Clock clock) {
+        return switch (config.store().type()) {
+            case "sqlite" -> SqliteEventStore.open(config.store().path(), clock);
+            default ->
+                throw new ConfigException("store type '" + config.store().type()
+                        + "' is not available in this version of Sluice (available: sqlite)");
+        };
+    }
+
+    /** The port the server listens on (useful with port 0). */
+    public int port() {
+        return http.port();
+    }
+
+    /** The base URL, such as {@code http://127.0.0.1:8470}. */
+    public String url() {
+        return "http://" + config.bind() + ":" + port();
+    }
+
+    /** The event log. */
+    public EventLog log() {
+        return log;
+    }
+
+    /** Stops serving, commits what is queued, and closes the store. */
+    @Override
+    public void close() {
+        http.stop();
+        retention.close();
+        log.close();
+        store.close();
+        LOG.info("Sluice stopped");
+    }
+}

@@ -1,0 +1,119 @@
+package io.sluice.server.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.api.Json;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sluice send}: appends events (arguments, else NDJSON on stdin, in batches) and prints
+ * {@code {"offset":N,"id":"..."}} for each once it is durable. A bad stdin line is named; every
+ * batch before it has been stored.
+ */
+@Command(
+        name = "send",
+        mixinStandardHelpOptions = true,
+        description =
+                "Append events: JSON arguments, else NDJSON on stdin. Prints {\"offset\":N,\"id\":\"...\"} per event.")
+final class SendCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ServerUrl server;
+
+    @Option(names = "--type", paramLabel = "T", description = "Set the type field of events that have none.")
+    String type;
+
+    @Option(
+            names = "--batch",
+            defaultValue = "1000",
+            paramLabel = "N",
+            description = "Events per request from stdin (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Parameters(paramLabel = "JSON", arity = "0..*", description = "Events as JSON objects.")
+    List<String> events = new ArrayList<>();
+
+    @Override
+    public Integer call() throws IOException {
+        if (batch < 1) {
+            throw new InvalidInputException("--batch must be at least 1");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (!events.isEmpty()) {
+            List<String> lines = new ArrayList<>();
+            for (int i = 0; i < events.size(); i++) {
+                lines.add(line(events.get(i), "argument " + (i + 1)));
+            }
+            send(lines, out);
+            return 0;
+        }
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        List<String> pending = new ArrayList<>();
+        String text;
+        long number = 0;
+        while ((text = in.readLine()) != null) {
+            number++;
+            if (text.isBlank()) {
+                continue;
+            }
+            String line;
+            try {
+                line = line(text, "line " + number);
+            } catch (InvalidInputException e) {
+                send(pending, out);
+                throw new InvalidInputException(e.getMessage() + "; the events before it were stored");
+            }
+            pending.add(line);
+            if (pending.size() == batch) {
+                send(pending, out);
+                pending.clear();
+            }
+        }
+        send(pending, out);
+        return 0;
+    }
+
+    private String line(String json, String where) {
+        JsonNode node;
+        try {
+            node = Json.parse(json);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(where + ": " + e.getMessage());
+        }
+        if (!node.isObject()) {
+            throw new InvalidInputException(where + ": an event must be a JSON object");
+        }
+        if (type != null && !node.has("type")) {
+            ((ObjectNode) node).put("type", type);
+        }
+        return Json.write(node);
+    }
+
+    private void send(List<String> lines, PrintWriter out) {
+        if (lines.isEmpty()) {
+            return;
+        }
+        JsonNode answer = server.post("/v1/events", "application/x-ndjson", String.join("\n", lines));
+        JsonNode ids = answer.path("ids");
+        JsonNode offsets = answer.path("offsets");
+        for (int i = 0; i < ids.size(); i++) {
+            out.println("{\"offset\":" + offsets.get(i).asLong() + ",\"id\":" + Json.write(ids.get(i)) + "}");
+        }
+        out.flush();
+    }
+}

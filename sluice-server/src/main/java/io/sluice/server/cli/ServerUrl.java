@@ -1,0 +1,107 @@
+package io.sluice.server.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.api.Json;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.function.Consumer;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code --url} option of the client commands, and the HTTP calls they make. An error
+ * answer of 4xx becomes an {@link InvalidInputException} (exit 2) with the server's message;
+ * anything else that fails is a failure at run time (exit 1).
+ */
+final class ServerUrl {
+    @Option(
+            names = "--url",
+            paramLabel = "URL",
+            description = "The Sluice server (default: $SLUICE_URL, else http://127.0.0.1:8470).")
+    String url;
+
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    String base() {
+        String u = url != null ? url : System.getenv().getOrDefault("SLUICE_URL", "http://127.0.0.1:8470");
+        return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
+    }
+
+    static String param(String name, String value) {
+        return name + "=" + URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
+    /** POSTs a body and returns the JSON answer. */
+    JsonNode post(String path, String contentType, String body) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base() + path))
+                .header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
+                .build();
+        HttpResponse<String> response = send(request, HttpResponse.BodyHandlers.ofString());
+        check(response.statusCode(), response.body());
+        return Json.parse(response.body());
+    }
+
+    /** GETs a streamed NDJSON answer, handing each line to {@code lines} as it arrives. */
+    void streamLines(String path, Consumer<String> lines) {
+        HttpRequest request =
+                HttpRequest.newBuilder(URI.create(base() + path)).GET().build();
+        HttpResponse<InputStream> response = send(request, HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream body = response.body()) {
+            if (response.statusCode() >= 400) {
+                check(response.statusCode(), new String(body.readAllBytes(), StandardCharsets.UTF_8));
+            }
+            BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (!line.isEmpty()) {
+                    lines.accept(line);
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("the connection to " + base() + " broke: " + e.getMessage(), e);
+        }
+    }
+
+    private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
+        try {
+            return http.send(request, handler);
+        } catch (ConnectException e) {
+            throw new IllegalStateException("cannot reach Sluice at " + base() + " (is `sluice server` running?)", e);
+        } catch (IOException e) {
+            throw new IllegalStateException("request to " + base() + " failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static void check(int status, String body) {
+        if (status < 400) {
+            return;
+        }
+        String message = body;
+        try {
+            JsonNode error = Json.parse(body);
+            if (error.hasNonNull("error")) {
+                message = error.get("error").asText();
+            }
+        } catch (IllegalArgumentException notJson) {
+            // keep the raw body as the message
+        }
+        if (status < 500) {
+            throw new InvalidInputException(message);
+        }
+        throw new IllegalStateException("the server failed (" + status + "): " + message);
+    }
+}

@@ -1,0 +1,329 @@
+package io.sluice.server.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.sluice.api.Envelope;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The server's configuration: from {@code sluice.yaml} (every key optional) and command-line
+ * overrides. No file at all gives the embedded defaults: {@code 127.0.0.1:8470}, SQLite in
+ * {@code ./sluice-data}.
+ *
+ * @param bind the address to listen on
+ * @param port the port (0: any free port)
+ * @param store where events are kept
+ * @param limits request limits of the HTTP API
+ * @param retention how much of the log is kept
+ * @param envelope the names of the id, type and time fields
+ */
+public record ServerConfig(String bind, int port, Store store, Limits limits, Retention retention, Envelope envelope) {
+
+    /** The default port. */
+    public static final int DEFAULT_PORT = 8470;
+
+    /**
+     * The store.
+     *
+     * @param type {@code sqlite} (the default) or {@code postgres}
+     * @param path the SQLite data directory
+     * @param url the PostgreSQL JDBC URL
+     */
+    public record Store(String type, Path path, String url) {}
+
+    /**
+     * Limits on what one request may carry; larger requests are refused with 413 and store nothing.
+     *
+     * @param maxBodyBytes bytes of one request body
+     * @param maxEventBytes bytes of one event's JSON
+     * @param maxEventsPerRequest events in one request
+     */
+    public record Limits(long maxBodyBytes, long maxEventBytes, int maxEventsPerRequest) {
+        public static final Limits DEFAULT = new Limits(64L << 20, 1L << 20, 100_000);
+    }
+
+    /**
+     * Retention, enforced continuously: the oldest events go first. Zero means no limit.
+     *
+     * @param maxEvents keep at most this many events
+     * @param maxBytes keep at most this many bytes of event JSON
+     * @param maxAge keep events ingested no longer ago than this (null: no limit)
+     */
+    public record Retention(long maxEvents, long maxBytes, Duration maxAge) {
+        public static final Retention NONE = new Retention(0, 0, null);
+
+        public boolean limited() {
+            return maxEvents > 0 || maxBytes > 0 || maxAge != null;
+        }
+    }
+
+    /** The defaults, with SQLite in {@code dataDir}. */
+    public static ServerConfig defaults(Path dataDir) {
+        return new ServerConfig(
+                "127.0.0.1",
+                DEFAULT_PORT,
+                new Store("sqlite", dataDir, null),
+                Limits.DEFAULT,
+                Retention.NONE,
+                Envelope.DEFAULT);
+    }
+
+    public ServerConfig withBind(String newBind) {
+        return new ServerConfig(newBind, port, store, limits, retention, envelope);
+    }
+
+    public ServerConfig withPort(int newPort) {
+        return new ServerConfig(bind, newPort, store, limits, retention, envelope);
+    }
+
+    public ServerConfig withDataDir(Path dir) {
+        return new ServerConfig(bind, port, new Store("sqlite", dir, null), limits, retention, envelope);
+    }
+
+    public ServerConfig withRetention(Retention newRetention) {
+        return new ServerConfig(bind, port, store, limits, newRetention, envelope);
+    }
+
+    public ServerConfig withLimits(Limits newLimits) {
+        return new ServerConfig(bind, port, store, newLimits, retention, envelope);
+    }
+
+    // ------------------------------------------------------------------ loading
+
+    private static final Set<String> TOP_LEVEL = Set.of("server", "store", "envelope");
+    private static final Set<String> PLANNED = Set.of(
+            "inputs",
+            "outputs",
+            "default_output",
+            "queries",
+            "handlers",
+            "event_handlers",
+            "zeromq",
+            "winchester",
+            "flows");
+
+    /**
+     * Reads a configuration file; relative paths in it are resolved against its directory.
+     *
+     * @throws ConfigException naming the file, and the key path or line and column
+     */
+    public static ServerConfig load(Path file) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file + ": no such file");
+        } catch (JsonProcessingException e) {
+            var loc = e.getLocation();
+            throw new ConfigException(
+                    file + (loc == null ? "" : ":" + loc.getLineNr() + ":" + loc.getColumnNr()) + ": invalid YAML: "
+                            + e.getOriginalMessage(),
+                    e);
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        Path base = file.toAbsolutePath().getParent();
+        ServerConfig config = defaults(base.resolve("sluice-data"));
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            return config;
+        }
+        Reader r = new Reader(file.toString());
+        r.object(root, "");
+        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            if (PLANNED.contains(key)) {
+                throw new ConfigException(file + ": " + key + ": this version of Sluice does not support '" + key
+                        + "' yet (supported: server, store, envelope)");
+            }
+            if (!TOP_LEVEL.contains(key)) {
+                throw new ConfigException(file + ": unknown key '" + key + "' (known: server, store, envelope, "
+                        + String.join(", ", PLANNED.stream().sorted().toList()) + ")");
+            }
+        }
+        JsonNode server = root.path("server");
+        String bind = config.bind;
+        int port = config.port;
+        Limits limits = config.limits;
+        if (!server.isMissingNode()) {
+            r.keys(server, "server", Set.of("bind", "port", "limits"));
+            bind = r.text(server, "server.bind", bind);
+            port = (int) r.integer(server.get("port"), "server.port", port, 0, 65_535);
+            JsonNode l = server.path("limits");
+            if (!l.isMissingNode()) {
+                r.keys(l, "server.limits", Set.of("max_body_bytes", "max_event_bytes", "max_events_per_request"));
+                limits = new Limits(
+                        r.size(l.get("max_body_bytes"), "server.limits.max_body_bytes", limits.maxBodyBytes()),
+                        r.size(l.get("max_event_bytes"), "server.limits.max_event_bytes", limits.maxEventBytes()),
+                        (int) r.integer(
+                                l.get("max_events_per_request"),
+                                "server.limits.max_events_per_request",
+                                limits.maxEventsPerRequest(),
+                                1,
+                                Integer.MAX_VALUE));
+            }
+        }
+        Store store = config.store;
+        Retention retention = Retention.NONE;
+        JsonNode s = root.path("store");
+        if (!s.isMissingNode()) {
+            r.keys(s, "store", Set.of("type", "path", "url", "retention"));
+            String type = r.text(s, "store.type", "sqlite");
+            switch (type) {
+                case "sqlite" ->
+                    store = new Store("sqlite", base.resolve(r.text(s, "store.path", "sluice-data")), null);
+                case "postgres" -> {
+                    String url = r.text(s, "store.url", null);
+                    if (url == null) {
+                        throw new ConfigException(file + ": store.url: required with type postgres");
+                    }
+                    store = new Store("postgres", null, url);
+                }
+                default ->
+                    throw new ConfigException(file + ": store.type: must be sqlite or postgres, not '" + type + "'");
+            }
+            JsonNode ret = s.path("retention");
+            if (!ret.isMissingNode()) {
+                r.keys(ret, "store.retention", Set.of("max_events", "max_bytes", "max_age"));
+                retention = new Retention(
+                        r.integer(ret.get("max_events"), "store.retention.max_events", 0, 0, Long.MAX_VALUE),
+                        r.size(ret.get("max_bytes"), "store.retention.max_bytes", 0),
+                        r.duration(ret.get("max_age"), "store.retention.max_age"));
+            }
+        }
+        Envelope envelope = config.envelope;
+        JsonNode e = root.path("envelope");
+        if (e.isTextual()) {
+            try {
+                envelope = Envelope.preset(e.textValue());
+            } catch (IllegalArgumentException ex) {
+                throw new ConfigException(file + ": envelope: " + ex.getMessage());
+            }
+        } else if (!e.isMissingNode()) {
+            r.object(e, "envelope");
+            r.keys(e, "envelope", Set.of("id", "type", "time"));
+            envelope = new Envelope(
+                    r.text(e, "envelope.id", "id"),
+                    r.text(e, "envelope.type", "type"),
+                    r.text(e, "envelope.time", "time"));
+        }
+        return new ServerConfig(bind, port, store, limits, retention, envelope);
+    }
+
+    /** Typed reads of YAML values with errors naming the file and key path. */
+    private record Reader(String file) {
+        void object(JsonNode node, String path) {
+            if (!node.isObject()) {
+                throw new ConfigException(file + ": " + (path.isEmpty() ? "the configuration" : path)
+                        + ": must be a mapping of keys to values");
+            }
+        }
+
+        void keys(JsonNode node, String path, Set<String> known) {
+            object(node, path);
+            for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+                String key = it.next();
+                if (!known.contains(key)) {
+                    throw new ConfigException(file + ": " + path + "." + key + ": unknown key (known: "
+                            + String.join(", ", known.stream().sorted().toList()) + ")");
+                }
+            }
+        }
+
+        String text(JsonNode parent, String path, String otherwise) {
+            JsonNode v = parent.get(path.substring(path.lastIndexOf('.') + 1));
+            if (v == null || v.isNull()) {
+                return otherwise;
+            }
+            if (!v.isValueNode() || v.asText().isBlank()) {
+                throw new ConfigException(file + ": " + path + ": must be a non-empty string");
+            }
+            return v.asText();
+        }
+
+        long integer(JsonNode v, String path, long otherwise, long min, long max) {
+            if (v == null || v.isNull()) {
+                return otherwise;
+            }
+            if (!v.canConvertToLong() || !v.isIntegralNumber() || v.asLong() < min || v.asLong() > max) {
+                throw new ConfigException(
+                        file + ": " + path + ": must be a whole number from " + min + " to " + max + ", not " + v);
+            }
+            return v.asLong();
+        }
+
+        private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt]i?b|b)?", Pattern.CASE_INSENSITIVE);
+        private static final Map<String, Long> UNITS = Map.of(
+                "b",
+                1L,
+                "kb",
+                1_000L,
+                "mb",
+                1_000_000L,
+                "gb",
+                1_000_000_000L,
+                "tb",
+                1_000_000_000_000L,
+                "kib",
+                1L << 10,
+                "mib",
+                1L << 20,
+                "gib",
+                1L << 30,
+                "tib",
+                1L << 40);
+
+        long size(JsonNode v, String path, long otherwise) {
+            if (v == null || v.isNull()) {
+                return otherwise;
+            }
+            if (v.isIntegralNumber() && v.asLong() >= 0) {
+                return v.asLong();
+            }
+            Matcher m = SIZE.matcher(v.asText().strip());
+            if (v.isTextual() && m.matches()) {
+                String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
+                return Math.multiplyExact(Long.parseLong(m.group(1)), UNITS.get(unit));
+            }
+            throw new ConfigException(file + ": " + path + ": must be a size such as 1048576, 512KB or 2GiB, not " + v);
+        }
+
+        private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
+
+        Duration duration(JsonNode v, String path) {
+            if (v == null || v.isNull()) {
+                return null;
+            }
+            String text = v.asText().strip();
+            Matcher m = SIMPLE_DURATION.matcher(text.toLowerCase(Locale.ROOT));
+            if (m.matches()) {
+                long n = Long.parseLong(m.group(1));
+                return switch (m.group(2)) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                };
+            }
+            try {
+                return Duration.parse(text);
+            } catch (DateTimeParseException e) {
+                throw new ConfigException(
+                        file + ": " + path + ": must be a duration such as 30s, 12h, 7d or PT1H, not " + v);
+            }
+        }
+    }
+}

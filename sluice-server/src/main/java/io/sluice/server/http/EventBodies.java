@@ -1,0 +1,161 @@
+package io.sluice.server.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.api.ErrorCode;
+import io.sluice.api.Json;
+import io.sluice.server.config.ServerConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Turns a {@code POST /v1/events} body into event documents, by content type: a JSON object
+ * or array ({@code application/json}), NDJSON ({@code application/x-ndjson}), or CloudEvents
+ * in structured mode ({@code application/cloudevents+json}, {@code application/cloudevents-batch+json}).
+ * Every problem is an {@link ApiException} naming the event (and line) at fault.
+ */
+final class EventBodies {
+    private EventBodies() {}
+
+    static List<JsonNode> read(String contentType, InputStream body, ServerConfig.Limits limits) throws IOException {
+        String type = mediaType(contentType);
+        byte[] bytes = readLimited(body, limits.maxBodyBytes());
+        List<JsonNode> events =
+                switch (type) {
+                    case "application/json", "" -> json(bytes);
+                    case "application/x-ndjson", "application/jsonl", "application/ndjson" -> ndjson(bytes);
+                    case "application/cloudevents+json" -> cloudEvents(List.of(parse(bytes, "the body")), false);
+                    case "application/cloudevents-batch+json" -> cloudEvents(arrayOf(parse(bytes, "the body")), true);
+                    default ->
+                        throw new ApiException(
+                                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                                "unsupported content type '" + contentType
+                                        + "'; use application/json, application/x-ndjson,"
+                                        + " application/cloudevents+json or application/cloudevents-batch+json");
+                };
+        if (events.size() > limits.maxEventsPerRequest()) {
+            throw new ApiException(
+                    ErrorCode.TOO_LARGE,
+                    "the request has " + events.size() + " events; at most " + limits.maxEventsPerRequest()
+                            + " are accepted per request");
+        }
+        return events;
+    }
+
+    private static String mediaType(String contentType) {
+        if (contentType == null) {
+            return "";
+        }
+        int semicolon = contentType.indexOf(';');
+        return (semicolon < 0 ? contentType : contentType.substring(0, semicolon))
+                .strip()
+                .toLowerCase(Locale.ROOT);
+    }
+
+    private static byte[] readLimited(InputStream in, long max) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buffer = new byte[64 * 1024];
+        long total = 0;
+        int n;
+        while ((n = in.read(buffer)) > 0) {
+            total += n;
+            if (total > max) {
+                throw new ApiException(
+                        ErrorCode.TOO_LARGE,
+                        "the request body exceeds the limit of " + max + " bytes (server.limits.max_body_bytes)");
+            }
+            out.write(buffer, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    private static JsonNode parse(byte[] bytes, String what) {
+        try {
+            JsonNode node = Json.mapper().readTree(bytes);
+            if (node == null || node.isMissingNode()) {
+                throw new ApiException(ErrorCode.INVALID_REQUEST, what + " is empty");
+            }
+            return node;
+        } catch (JsonProcessingException e) {
+            var loc = e.getLocation();
+            throw new ApiException(
+                    ErrorCode.INVALID_REQUEST,
+                    what + " is not valid JSON"
+                            + (loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")")
+                            + ": " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new ApiException(ErrorCode.INVALID_REQUEST, what + " cannot be read: " + e.getMessage());
+        }
+    }
+
+    private static List<JsonNode> json(byte[] bytes) {
+        JsonNode node = parse(bytes, "the body");
+        if (node.isObject()) {
+            return List.of(node);
+        }
+        if (node.isArray()) {
+            return arrayOf(node);
+        }
+        throw new ApiException(
+                ErrorCode.INVALID_EVENT,
+                "the body must be a JSON object or an array of them, not "
+                        + node.getNodeType().name().toLowerCase(Locale.ROOT));
+    }
+
+    private static List<JsonNode> arrayOf(JsonNode node) {
+        if (!node.isArray()) {
+            throw new ApiException(ErrorCode.INVALID_REQUEST, "the body must be a JSON array of events");
+        }
+        List<JsonNode> events = new ArrayList<>(node.size());
+        node.forEach(events::add);
+        return events;
+    }
+
+    private static List<JsonNode> ndjson(byte[] bytes) {
+        List<JsonNode> events = new ArrayList<>();
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        int line = 0;
+        for (String l : text.split("\n", -1)) {
+            line++;
+            String s = l.strip();
+            if (s.isEmpty()) {
+                continue;
+            }
+            events.add(parse(s.getBytes(StandardCharsets.UTF_8), "event " + events.size() + " (line " + line + ")"));
+        }
+        return events;
+    }
+
+    /** Checks CloudEvents' required attributes (spec 1.0); the events are stored as sent. */
+    private static List<JsonNode> cloudEvents(List<JsonNode> events, boolean batch) {
+        for (int i = 0; i < events.size(); i++) {
+            JsonNode e = events.get(i);
+            String which = batch ? "cloud event " + i : "the cloud event";
+            if (!e.isObject()) {
+                throw invalid(i, which + " must be a JSON object");
+            }
+            if (!"1.0".equals(e.path("specversion").asText(null))) {
+                throw invalid(i, which + ": specversion must be \"1.0\"");
+            }
+            for (String attribute : List.of("id", "source", "type")) {
+                if (!e.path(attribute).isTextual()
+                        || e.path(attribute).textValue().isEmpty()) {
+                    throw invalid(i, which + ": the required attribute '" + attribute + "' is missing or empty");
+                }
+            }
+        }
+        return events;
+    }
+
+    private static ApiException invalid(int index, String message) {
+        return new ApiException(
+                ErrorCode.INVALID_EVENT,
+                "event " + index + ": " + message,
+                Json.object().put("index", index));
+    }
+}

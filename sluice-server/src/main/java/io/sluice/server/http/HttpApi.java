@@ -1,0 +1,208 @@
+package io.sluice.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sluice.api.ErrorCode;
+import io.sluice.api.Json;
+import io.sluice.core.log.EventLog;
+import io.sluice.core.log.EventStore;
+import io.sluice.core.log.EventTooLargeException;
+import io.sluice.core.log.InvalidBatchException;
+import io.sluice.core.log.OffsetOutOfRangeException;
+import io.sluice.core.log.StoredEvent;
+import io.sluice.query.Query;
+import io.sluice.query.QueryException;
+import io.sluice.server.config.ServerConfig;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP API's routes: events in and out, health and metrics. Errors are JSON
+ * ({@code {"error", "code", "detail"}}) with the status of their {@link ErrorCode}.
+ */
+public final class HttpApi {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
+    private static final String NDJSON = "application/x-ndjson";
+    private static final int PAGE = 1_000;
+
+    private final EventLog log;
+    private final EventStore store;
+    private final ServerConfig.Limits limits;
+    private final PrometheusMeterRegistry meters;
+
+    public HttpApi(EventLog log, ServerConfig.Limits limits, PrometheusMeterRegistry meters) {
+        this.log = log;
+        this.store = log.store();
+        this.limits = limits;
+        this.meters = meters;
+    }
+
+    /** Registers the routes and error handlers on {@code app}. */
+    public void register(Javalin app) {
+        app.post("/v1/events", this::append);
+        app.get("/v1/events", this::find);
+        app.get("/v1/events/{id}", this::byId);
+        app.get("/healthz", this::health);
+        app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                .result(meters.scrape()));
+
+        app.exception(ApiException.class, (e, ctx) -> error(ctx, e.code(), e.getMessage(), e.detail()));
+        app.exception(Exception.class, (e, ctx) -> {
+            LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+            error(ctx, ErrorCode.INTERNAL, "internal error: " + e, null);
+        });
+        app.error(404, ctx -> {
+            if (!"application/json".equals(ctx.contentType())) { // Javalin's own "endpoint not found"
+                error(ctx, ErrorCode.NOT_FOUND, "no such endpoint: " + ctx.method() + " " + ctx.path(), null);
+            }
+        });
+        app.error(405, ctx -> error(ctx, ErrorCode.INVALID_REQUEST, "method not allowed: " + ctx.method(), null));
+    }
+
+    /** {@code POST /v1/events}: answers after the events are durable. */
+    private void append(Context ctx) throws IOException {
+        List<JsonNode> documents = EventBodies.read(ctx.contentType(), ctx.bodyInputStream(), limits);
+        EventLog.AppendResult result;
+        try {
+            result = log.append(documents).get(60, TimeUnit.SECONDS);
+        } catch (EventTooLargeException e) {
+            throw new ApiException(
+                    ErrorCode.TOO_LARGE, e.getMessage(), Json.object().put("index", e.index()));
+        } catch (InvalidBatchException e) {
+            throw new ApiException(
+                    ErrorCode.INVALID_EVENT, e.getMessage(), Json.object().put("index", e.index()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(ErrorCode.UNAVAILABLE, "interrupted before the events were stored");
+        } catch (ExecutionException | TimeoutException e) {
+            throw new ApiException(
+                    ErrorCode.UNAVAILABLE,
+                    "the events could not be stored: " + (e.getCause() == null ? e : e.getCause()).getMessage());
+        }
+        ObjectNode body = Json.object();
+        body.put("accepted", result.ids().size());
+        body.put("duplicates", result.duplicates());
+        body.put("first_offset", result.firstOffset());
+        body.put("last_offset", result.lastOffset());
+        ArrayNode ids = body.putArray("ids");
+        result.ids().forEach(ids::add);
+        ArrayNode offsets = body.putArray("offsets");
+        result.offsets().forEach(offsets::add);
+        ctx.contentType("application/json").result(Json.write(body));
+    }
+
+    /** {@code GET /v1/events?filter=&after=&limit=}: history as NDJSON, streamed in pages. */
+    private void find(Context ctx) throws IOException {
+        Predicate<StoredEvent> filter = filter(ctx.queryParam("filter"));
+        long first = store.firstOffset();
+        // Without "after", history starts at the earliest retained event; an explicit "after"
+        // before it is an error that names it, so a reader knows it missed events.
+        long after = longParam(ctx, "after", first - 1, 0);
+        long limit = longParam(ctx, "limit", Long.MAX_VALUE, 0);
+        if (after < first - 1) {
+            throw outOfRange(new OffsetOutOfRangeException(after, first));
+        }
+        long head = store.lastOffset();
+        ctx.status(200).contentType(NDJSON);
+        Writer out = new BufferedWriter(new OutputStreamWriter(ctx.res().getOutputStream(), StandardCharsets.UTF_8));
+        long cursor = after;
+        long remaining = limit;
+        while (remaining > 0 && cursor < head) {
+            EventStore.Page page;
+            try {
+                page = store.read(cursor, (int) Math.min(PAGE, remaining), filter);
+            } catch (OffsetOutOfRangeException e) {
+                break; // retention overtook a slow reader mid-stream: end the stream at what was sent
+            }
+            for (StoredEvent e : page.events()) {
+                out.write(e.toLine());
+                out.write('\n');
+            }
+            remaining -= page.events().size();
+            if (page.scannedTo() <= cursor) {
+                break;
+            }
+            cursor = page.scannedTo();
+            out.flush();
+        }
+        out.flush();
+    }
+
+    /** {@code GET /v1/events/{id}}. */
+    private void byId(Context ctx) {
+        String id = ctx.pathParam("id");
+        StoredEvent e = store.byId(id)
+                .orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "no event with id '" + id + "'"));
+        ctx.contentType("application/json").result(e.toLine());
+    }
+
+    private void health(Context ctx) {
+        ObjectNode body = Json.object();
+        body.put("status", "ok");
+        body.put("first_offset", store.firstOffset());
+        body.put("last_offset", store.lastOffset());
+        ctx.contentType("application/json").result(Json.write(body));
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    static Predicate<StoredEvent> filter(String json) {
+        if (json == null || json.isBlank()) {
+            return e -> true;
+        }
+        Query query;
+        try {
+            query = Query.parse(json);
+        } catch (QueryException e) {
+            throw new ApiException(ErrorCode.INVALID_QUERY, "filter: " + e.getMessage());
+        }
+        return e -> query.matches(e.document());
+    }
+
+    static long longParam(Context ctx, String name, long otherwise, long min) {
+        String value = ctx.queryParam(name);
+        if (value == null || value.isBlank()) {
+            return otherwise;
+        }
+        try {
+            long v = Long.parseLong(value.strip());
+            if (v < min) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new ApiException(
+                    ErrorCode.INVALID_REQUEST,
+                    "query parameter '" + name + "' must be a whole number >= " + min + ", not '" + value + "'");
+        }
+    }
+
+    static ApiException outOfRange(OffsetOutOfRangeException e) {
+        return new ApiException(
+                ErrorCode.OFFSET_OUT_OF_RANGE, e.getMessage(), Json.object().put("earliest", e.earliest()));
+    }
+
+    private static void error(Context ctx, ErrorCode code, String message, JsonNode detail) {
+        ObjectNode body = Json.object();
+        body.put("error", message);
+        body.put("code", code.wireName());
+        if (detail != null) {
+            body.set("detail", detail);
+        }
+        ctx.status(code.status()).contentType("application/json").result(Json.write(body));
+    }
+}

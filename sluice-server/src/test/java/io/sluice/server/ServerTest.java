@@ -1,0 +1,236 @@
+package io.sluice.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.api.Json;
+import io.sluice.server.config.ServerConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The HTTP API of a real server on a random port, over a real SQLite store. */
+class ServerTest {
+    @TempDir
+    Path data;
+
+    private SluiceServer server;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeEach
+    void start() {
+        server = SluiceServer.start(
+                ServerConfig.defaults(data).withPort(0).withLimits(new ServerConfig.Limits(64 * 1024, 1024, 100)));
+    }
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    record Response(int status, String body) {
+        JsonNode json() {
+            return Json.parse(body);
+        }
+
+        List<String> lines() {
+            return body.lines().toList();
+        }
+    }
+
+    Response post(String contentType, String body) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url() + "/v1/events"))
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return new Response(r.statusCode(), r.body());
+    }
+
+    Response get(String path) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(server.url() + path)).build(), HttpResponse.BodyHandlers.ofString());
+        return new Response(r.statusCode(), r.body());
+    }
+
+    static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void acceptsAnObjectAnArrayNdjsonAndCloudEventsAndAnswersWithOffsets() throws Exception {
+        Response one = post("application/json", "{\"id\":\"a\",\"type\":\"t\"}");
+        assertThat(one.status()).isEqualTo(200);
+        assertThat(one.json().get("accepted").asInt()).isEqualTo(1);
+        assertThat(one.json().get("first_offset").asLong()).isEqualTo(1);
+        assertThat(one.json().get("ids").get(0).asText()).isEqualTo("a");
+
+        Response array = post("application/json", "[{\"id\":\"b\"},{\"id\":\"c\"}]");
+        assertThat(array.json().get("first_offset").asLong()).isEqualTo(2);
+        assertThat(array.json().get("last_offset").asLong()).isEqualTo(3);
+
+        Response ndjson = post("application/x-ndjson", "{\"id\":\"d\"}\n\n{\"id\":\"e\"}\n");
+        assertThat(ndjson.json().get("offsets").toString()).isEqualTo("[4,5]");
+
+        Response ce = post(
+                "application/cloudevents+json",
+                "{\"specversion\":\"1.0\",\"id\":\"ce-1\",\"source\":\"/shop\",\"type\":\"order.placed\",\"data\":{\"n\":1}}");
+        assertThat(ce.status()).isEqualTo(200);
+        Response batch = post(
+                "application/cloudevents-batch+json",
+                "[{\"specversion\":\"1.0\",\"id\":\"ce-2\",\"source\":\"/shop\",\"type\":\"order.paid\"}]");
+        assertThat(batch.json().get("last_offset").asLong()).isEqualTo(7);
+
+        Response all = get("/v1/events");
+        assertThat(all.status()).isEqualTo(200);
+        assertThat(all.lines()).hasSize(7);
+        assertThat(Json.parse(all.lines().get(5)).at("/event/type").asText()).isEqualTo("order.placed");
+        assertThat(Json.parse(all.lines().get(5)).at("/event/time").isTextual()).isTrue();
+    }
+
+    @Test
+    void findFiltersPagesAndFindsById() throws Exception {
+        StringBuilder body = new StringBuilder();
+        for (int i = 1; i <= 50; i++) {
+            body.append("{\"id\":\"e").append(i).append("\",\"n\":").append(i).append("}\n");
+        }
+        post("application/x-ndjson", body.toString());
+        assertThat(get("/v1/events?after=45").lines()).hasSize(5);
+        assertThat(get("/v1/events?after=10&limit=3").lines())
+                .containsExactly(
+                        get("/v1/events/e11").body(),
+                        get("/v1/events/e12").body(),
+                        get("/v1/events/e13").body());
+        Response filtered = get("/v1/events?filter=" + enc("{\"n\":{\"$mod\":[10,0]}}"));
+        assertThat(filtered.lines())
+                .extracting(l -> Json.parse(l).get("offset").asLong())
+                .containsExactly(10L, 20L, 30L, 40L, 50L);
+        assertThat(get("/v1/events/e7").json().get("offset").asLong()).isEqualTo(7);
+
+        Response missing = get("/v1/events/nope");
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.json().get("code").asText()).isEqualTo("not_found");
+        Response badFilter = get("/v1/events?filter=" + enc("{\"n\":{\"$bogus\":1}}"));
+        assertThat(badFilter.status()).isEqualTo(400);
+        assertThat(badFilter.json().get("code").asText()).isEqualTo("invalid_query");
+        assertThat(badFilter.json().get("error").asText()).contains("$bogus").contains("path 'n'");
+        assertThat(get("/v1/events?after=-1").status()).isEqualTo(400);
+        assertThat(get("/nowhere").json().get("code").asText()).isEqualTo("not_found");
+    }
+
+    @Test
+    void aRequestWithAnInvalidEventStoresNothingAndNamesIt() throws Exception {
+        Response r = post("application/json", "[{\"id\":\"ok\"},{\"id\":\"ok2\"},{\"time\":7}]");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.json().get("code").asText()).isEqualTo("invalid_event");
+        assertThat(r.json().at("/detail/index").asInt()).isEqualTo(2);
+        assertThat(r.json().get("error").asText()).startsWith("event 2: field 'time'");
+
+        Response line = post("application/x-ndjson", "{\"a\":1}\n{\"a\":\n");
+        assertThat(line.status()).isEqualTo(400);
+        assertThat(line.json().get("error").asText()).startsWith("event 1 (line 2) is not valid JSON");
+
+        Response ce =
+                post("application/cloudevents-batch+json", "[{\"specversion\":\"1.0\",\"id\":\"x\",\"type\":\"t\"}]");
+        assertThat(ce.status()).isEqualTo(400);
+        assertThat(ce.json().get("error").asText()).contains("cloud event 0").contains("'source'");
+
+        assertThat(post("application/json", "[1]").json().get("error").asText())
+                .isEqualTo("event 0: an event must be a JSON object, not number");
+        assertThat(post("application/json", "\"text\"").status()).isEqualTo(400);
+        assertThat(get("/healthz").json().get("last_offset").asLong()).isZero();
+    }
+
+    @Test
+    void limitsAnswer413AndUnknownTypes415() throws Exception {
+        Response body = post("application/json", "{\"pad\":\"" + "x".repeat(70 * 1024) + "\"}");
+        assertThat(body.status()).isEqualTo(413);
+        assertThat(body.json().get("error").asText()).contains("max_body_bytes");
+
+        Response event = post("application/json", "[{\"a\":1},{\"pad\":\"" + "x".repeat(2_000) + "\"}]");
+        assertThat(event.status()).isEqualTo(413);
+        assertThat(event.json().at("/detail/index").asInt()).isEqualTo(1);
+
+        Response many = post("application/x-ndjson", "{}\n".repeat(101));
+        assertThat(many.status()).isEqualTo(413);
+        assertThat(many.json().get("error").asText()).contains("101 events").contains("at most 100");
+
+        Response type = post("text/plain", "{}");
+        assertThat(type.status()).isEqualTo(415);
+        assertThat(type.json().get("code").asText()).isEqualTo("unsupported_media_type");
+
+        Response deep = post("application/json", "[".repeat(300) + "]".repeat(300));
+        assertThat(deep.status()).isEqualTo(400);
+        assertThat(get("/healthz").json().get("last_offset").asLong()).isZero();
+    }
+
+    @Test
+    void aResentIdIsAcknowledgedAndNotStoredTwice() throws Exception {
+        post("application/json", "{\"id\":\"once\",\"v\":1}");
+        Response again = post("application/json", "[{\"id\":\"once\",\"v\":2},{\"id\":\"new\"}]");
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(again.json().get("duplicates").asInt()).isEqualTo(1);
+        assertThat(again.json().get("offsets").toString()).isEqualTo("[1,2]");
+        assertThat(get("/v1/events").lines()).hasSize(2);
+        assertThat(get("/v1/events/once").body()).contains("\"v\":1");
+    }
+
+    @Test
+    void eventsSurviveARestart() throws Exception {
+        post("application/x-ndjson", "{\"id\":\"x1\"}\n{\"id\":\"x2\"}");
+        server.close();
+        server = SluiceServer.start(ServerConfig.defaults(data).withPort(0));
+        assertThat(get("/v1/events").lines()).hasSize(2);
+        assertThat(post("application/json", "{\"id\":\"x3\"}")
+                        .json()
+                        .get("first_offset")
+                        .asLong())
+                .isEqualTo(3);
+    }
+
+    @Test
+    void retentionKeepsTheNewestAndNamesTheEarliestOffsetToLateReaders() throws Exception {
+        server.close();
+        server = SluiceServer.start(
+                ServerConfig.defaults(data).withPort(0).withRetention(new ServerConfig.Retention(10, 0, null)));
+        post("application/x-ndjson", "{}\n".repeat(25));
+        Duration wait = Duration.ofSeconds(10);
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (get("/healthz").json().get("first_offset").asLong() != 16 && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000); // poll; retention runs every second
+        }
+        assertThat(get("/v1/events").lines()).hasSize(10);
+        Response late = get("/v1/events?after=3");
+        assertThat(late.status()).isEqualTo(410);
+        assertThat(late.json().get("code").asText()).isEqualTo("offset_out_of_range");
+        assertThat(late.json().at("/detail/earliest").asLong()).isEqualTo(16);
+        assertThat(late.json().get("error").asText()).contains("earliest retained offset is 16");
+    }
+
+    @Test
+    void healthAndPrometheusMetrics() throws Exception {
+        post("application/json", "{}");
+        assertThat(get("/healthz").json().get("status").asText()).isEqualTo("ok");
+        Response metrics = get("/metrics");
+        assertThat(metrics.status()).isEqualTo(200);
+        assertThat(metrics.body())
+                .contains("sluice_log_appended_total 1.0")
+                .contains("sluice_log_append_latency_seconds_bucket")
+                .contains("sluice_log_commit_events")
+                .contains("jvm_memory_used_bytes");
+    }
+}

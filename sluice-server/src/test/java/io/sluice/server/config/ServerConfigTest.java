@@ -1,0 +1,85 @@
+package io.sluice.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sluice.api.Envelope;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServerConfigTest {
+    @TempDir
+    Path dir;
+
+    private Path file(String yaml) throws IOException {
+        return Files.writeString(dir.resolve("sluice.yaml"), yaml);
+    }
+
+    @Test
+    void noKeysGiveTheDefaultsWithPathsBesideTheFile() throws IOException {
+        ServerConfig c = ServerConfig.load(file("# nothing\n"));
+        assertThat(c.bind()).isEqualTo("127.0.0.1");
+        assertThat(c.port()).isEqualTo(8470);
+        assertThat(c.store().path()).isEqualTo(dir.toAbsolutePath().resolve("sluice-data"));
+        assertThat(c.retention().limited()).isFalse();
+        assertThat(c.envelope()).isEqualTo(Envelope.DEFAULT);
+    }
+
+    @Test
+    void readsEveryKey() throws IOException {
+        ServerConfig c = ServerConfig.load(file("""
+                server:
+                  bind: 0.0.0.0
+                  port: 9000
+                  limits: {max_body_bytes: 2MiB, max_event_bytes: 64KB, max_events_per_request: 500}
+                store:
+                  type: sqlite
+                  path: data/events
+                  retention: {max_events: 1000, max_bytes: 1GB, max_age: 7d}
+                envelope: winchester
+                """));
+        assertThat(c.bind()).isEqualTo("0.0.0.0");
+        assertThat(c.port()).isEqualTo(9000);
+        assertThat(c.limits()).isEqualTo(new ServerConfig.Limits(2L << 20, 64_000, 500));
+        assertThat(c.store().path()).isEqualTo(dir.toAbsolutePath().resolve("data/events"));
+        assertThat(c.retention()).isEqualTo(new ServerConfig.Retention(1000, 1_000_000_000L, Duration.ofDays(7)));
+        assertThat(c.envelope()).isEqualTo(Envelope.WINCHESTER);
+        assertThat(ServerConfig.load(file("envelope: {id: uid, type: kind, time: at}\n"))
+                        .envelope())
+                .isEqualTo(new Envelope("uid", "kind", "at"));
+        assertThat(ServerConfig.load(file("store: {retention: {max_age: PT12H}}\n"))
+                        .retention()
+                        .maxAge())
+                .isEqualTo(Duration.ofHours(12));
+    }
+
+    @Test
+    void errorsNameTheFileAndTheKeyPath() throws IOException {
+        Path f = file("server:\n  port: http\n");
+        assertThatThrownBy(() -> ServerConfig.load(f))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(f + ": server.port: must be a whole number from 0 to 65535, not \"http\"");
+        assertThatThrownBy(() -> ServerConfig.load(file("server: {prot: 1}\n")))
+                .hasMessageContaining("server.prot: unknown key (known: bind, limits, port)");
+        assertThatThrownBy(() -> ServerConfig.load(file("sever: {}\n"))).hasMessageContaining("unknown key 'sever'");
+        assertThatThrownBy(() -> ServerConfig.load(file("store: {type: mongo}\n")))
+                .hasMessageContaining("store.type: must be sqlite or postgres");
+        assertThatThrownBy(() -> ServerConfig.load(file("store: {type: postgres}\n")))
+                .hasMessageContaining("store.url: required with type postgres");
+        assertThatThrownBy(() -> ServerConfig.load(file("store: {retention: {max_bytes: lots}}\n")))
+                .hasMessageContaining("store.retention.max_bytes: must be a size");
+        assertThatThrownBy(() -> ServerConfig.load(file("store: {retention: {max_age: forever}}\n")))
+                .hasMessageContaining("store.retention.max_age: must be a duration");
+        assertThatThrownBy(() -> ServerConfig.load(file("envelope: nope\n")))
+                .hasMessageContaining("envelope: unknown envelope preset 'nope'");
+        assertThatThrownBy(() -> ServerConfig.load(file("queries: []\n")))
+                .hasMessageContaining("does not support 'queries' yet");
+        assertThatThrownBy(() -> ServerConfig.load(file("server:\n  port: [1\n")))
+                .hasMessageMatching("(?s).*sluice.yaml:\\d+:\\d+: invalid YAML.*");
+        assertThatThrownBy(() -> ServerConfig.load(dir.resolve("missing.yaml"))).hasMessageContaining("no such file");
+    }
+}

@@ -1,0 +1,505 @@
+package io.sluice.store.sqlite;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.sluice.core.log.EventStore;
+import io.sluice.core.log.OffsetOutOfRangeException;
+import io.sluice.core.log.StoreException;
+import io.sluice.core.log.StoredEvent;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The embedded store: the log and the checkpoints in one SQLite database,
+ * {@code DIR/sluice.db}, that a user can open with {@code sqlite3}.
+ *
+ * <h2>Implementation notes</h2>
+ *
+ * <p>Write-ahead logging with {@code synchronous=FULL}: a commit is fsynced before
+ * {@link #append} returns, and after a crash SQLite recovers exactly the committed
+ * transactions. One connection writes events (only the log's writer thread calls
+ * {@link #append}); a second, synchronised one writes checkpoints and deletes for retention;
+ * reads use a small pool of their own connections, which WAL lets run beside the writers.
+ * One process per database: several Sluice processes share a PostgreSQL store instead.
+ *
+ * <p>Offsets are assigned here, in the writer's transaction: ids already stored (or repeated
+ * in the batch) are looked up first and left out, so the stored offsets stay gap-free. The
+ * last offset and the retained count and bytes are kept in the {@code meta} table in the same
+ * transaction, so they are exact after a crash and cheap to read with millions of events.
+ */
+public final class SqliteEventStore implements EventStore {
+    private static final int SCAN_CHUNK = 1_000;
+    private static final int ID_LOOKUP_CHUNK = 500;
+
+    private final Path file;
+    private final Clock clock;
+    private final Connection writer;
+    private final Connection control;
+    private final HikariDataSource readers;
+    private final PreparedStatement insert;
+    private volatile long lastOffset;
+    private volatile long firstOffset;
+    private long count;
+    private long bytes;
+
+    private SqliteEventStore(Path file, Clock clock) throws SQLException {
+        this.file = file;
+        this.clock = clock;
+        String url = "jdbc:sqlite:" + file;
+        SQLiteConfig config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+        config.setBusyTimeout(30_000);
+        this.writer = DriverManager.getConnection(url, config.toProperties());
+        this.control = DriverManager.getConnection(url, config.toProperties());
+        createSchema();
+        HikariConfig pool = new HikariConfig();
+        pool.setJdbcUrl(url);
+        pool.setDataSourceProperties(config.toProperties());
+        pool.setMaximumPoolSize(8);
+        pool.setPoolName("sluice-sqlite-readers");
+        this.readers = new HikariDataSource(pool);
+        this.insert = writer.prepareStatement(
+                "INSERT INTO events(log_offset, id, type, ingested, body) VALUES (?, ?, ?, ?, ?)");
+        writer.setAutoCommit(false);
+        loadMeta();
+    }
+
+    /** Opens (creating if needed) the store in {@code directory}. */
+    public static SqliteEventStore open(Path directory) {
+        return open(directory, Clock.systemUTC());
+    }
+
+    /** Opens the store with a clock for ingest times (retention by age uses them). */
+    public static SqliteEventStore open(Path directory, Clock clock) {
+        try {
+            Files.createDirectories(directory);
+            return new SqliteEventStore(directory.resolve("sluice.db"), clock);
+        } catch (IOException | SQLException e) {
+            throw new StoreException("cannot open the SQLite store in " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The database file. */
+    public Path file() {
+        return file;
+    }
+
+    private void createSchema() throws SQLException {
+        try (Statement s = control.createStatement()) {
+            s.executeUpdate("CREATE TABLE IF NOT EXISTS events ("
+                    + "log_offset INTEGER PRIMARY KEY, id TEXT NOT NULL, type TEXT, ingested INTEGER NOT NULL,"
+                    + " body TEXT NOT NULL)");
+            s.executeUpdate("CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events(id)");
+            s.executeUpdate("CREATE TABLE IF NOT EXISTS checkpoints ("
+                    + "reader TEXT PRIMARY KEY, log_offset INTEGER NOT NULL, state TEXT, updated INTEGER NOT NULL)");
+            s.executeUpdate("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+            s.executeUpdate("INSERT OR IGNORE INTO meta(key, value) VALUES"
+                    + " ('schema_version', 1), ('last_offset', 0), ('events', 0), ('bytes', 0)");
+        }
+    }
+
+    private void loadMeta() throws SQLException {
+        Map<String, Long> meta = new HashMap<>();
+        try (Statement s = control.createStatement();
+                ResultSet rs = s.executeQuery("SELECT key, value FROM meta")) {
+            while (rs.next()) {
+                meta.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        lastOffset = meta.get("last_offset");
+        count = meta.get("events");
+        bytes = meta.get("bytes");
+        firstOffset = queryLong("SELECT min(log_offset) FROM events", lastOffset + 1);
+    }
+
+    // ------------------------------------------------------------------ appending
+
+    @Override
+    public List<Appended> append(List<NewEvent> events) {
+        try {
+            Map<String, Long> existing = storedOffsets(events);
+            List<Appended> results = new ArrayList<>(events.size());
+            Map<String, Long> inBatch = new HashMap<>();
+            long next = lastOffset;
+            long addedBytes = 0;
+            long now = clock.millis();
+            int added = 0;
+            for (NewEvent e : events) {
+                Long known = existing.get(e.id());
+                if (known == null) {
+                    known = inBatch.get(e.id());
+                }
+                if (known != null) {
+                    results.add(new Appended(known, true));
+                    continue;
+                }
+                next++;
+                insert.setLong(1, next);
+                insert.setString(2, e.id());
+                insert.setString(3, e.type());
+                insert.setLong(4, now);
+                insert.setString(5, e.json());
+                insert.addBatch();
+                inBatch.put(e.id(), next);
+                addedBytes += e.json().getBytes(StandardCharsets.UTF_8).length;
+                added++;
+                results.add(new Appended(next, false));
+            }
+            if (added > 0) {
+                insert.executeBatch();
+                try (PreparedStatement meta = writer.prepareStatement(
+                        "UPDATE meta SET value = CASE key WHEN 'last_offset' THEN ? WHEN 'events' THEN value + ?"
+                                + " WHEN 'bytes' THEN value + ? END WHERE key IN ('last_offset', 'events', 'bytes')")) {
+                    meta.setLong(1, next);
+                    meta.setLong(2, added);
+                    meta.setLong(3, addedBytes);
+                    meta.executeUpdate();
+                }
+            }
+            writer.commit();
+            if (added > 0) {
+                synchronized (this) {
+                    if (firstOffset > lastOffset) {
+                        firstOffset = lastOffset + 1;
+                    }
+                    lastOffset = next;
+                    count += added;
+                    bytes += addedBytes;
+                }
+            }
+            return results;
+        } catch (SQLException e) {
+            rollbackQuietly();
+            throw new StoreException("append failed: " + e.getMessage(), e);
+        }
+    }
+
+    private Map<String, Long> storedOffsets(List<NewEvent> events) throws SQLException {
+        Map<String, Long> found = new HashMap<>();
+        for (int from = 0; from < events.size(); from += ID_LOOKUP_CHUNK) {
+            List<NewEvent> chunk = events.subList(from, Math.min(events.size(), from + ID_LOOKUP_CHUNK));
+            String marks = "?,".repeat(chunk.size());
+            try (PreparedStatement ps = writer.prepareStatement(
+                    "SELECT id, log_offset FROM events WHERE id IN (" + marks.substring(0, marks.length() - 1) + ")")) {
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setString(i + 1, chunk.get(i).id());
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        found.put(rs.getString(1), rs.getLong(2));
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    private void rollbackQuietly() {
+        try {
+            writer.rollback();
+        } catch (SQLException ignored) {
+            // the append already failed; the rollback error adds nothing
+        }
+    }
+
+    @Override
+    public long lastOffset() {
+        return lastOffset;
+    }
+
+    @Override
+    public long firstOffset() {
+        return firstOffset;
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    @Override
+    public Page read(long after, int limit, Predicate<StoredEvent> filter) {
+        long first = firstOffset;
+        if (after < first - 1) {
+            throw new OffsetOutOfRangeException(after, first);
+        }
+        List<StoredEvent> out = new ArrayList<>();
+        long cursor = after;
+        try (Connection c = readers.getConnection();
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT log_offset, id, type, body FROM events WHERE log_offset > ? ORDER BY log_offset LIMIT ?")) {
+            while (out.size() < limit) {
+                ps.setLong(1, cursor);
+                ps.setInt(2, SCAN_CHUNK);
+                int rows = 0;
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        rows++;
+                        StoredEvent e =
+                                new StoredEvent(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4));
+                        cursor = e.offset();
+                        if (filter.test(e)) {
+                            out.add(e);
+                            if (out.size() == limit) {
+                                break;
+                            }
+                        }
+                    }
+                }
+                if (rows < SCAN_CHUNK) {
+                    break;
+                }
+            }
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
+        }
+        return new Page(out, cursor);
+    }
+
+    @Override
+    public Optional<StoredEvent> byId(String id) {
+        try (Connection c = readers.getConnection();
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT log_offset, id, type, body FROM events WHERE id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next()
+                        ? Optional.of(new StoredEvent(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4)))
+                        : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
+        }
+    }
+
+    // ------------------------------------------------------------------ checkpoints
+
+    @Override
+    public Optional<Checkpoint> checkpoint(String reader) {
+        try (Connection c = readers.getConnection();
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT log_offset, state FROM checkpoints WHERE reader = ?")) {
+            ps.setString(1, reader);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new Checkpoint(rs.getLong(1), rs.getString(2))) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void saveCheckpoint(String reader, Checkpoint checkpoint) {
+        try (PreparedStatement ps = control.prepareStatement(
+                "INSERT INTO checkpoints(reader, log_offset, state, updated) VALUES (?, ?, ?, ?)"
+                        + " ON CONFLICT(reader) DO UPDATE SET log_offset = excluded.log_offset,"
+                        + " state = excluded.state, updated = excluded.updated")) {
+            ps.setString(1, reader);
+            ps.setLong(2, checkpoint.offset());
+            ps.setString(3, checkpoint.state());
+            ps.setLong(4, clock.millis());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("saving the checkpoint of " + reader + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public List<NamedCheckpoint> checkpoints() {
+        List<NamedCheckpoint> all = new ArrayList<>();
+        try (Connection c = readers.getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT reader, log_offset, state FROM checkpoints ORDER BY reader")) {
+            while (rs.next()) {
+                all.add(new NamedCheckpoint(rs.getString(1), new Checkpoint(rs.getLong(2), rs.getString(3))));
+            }
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
+        }
+        return all;
+    }
+
+    @Override
+    public synchronized boolean deleteCheckpoint(String reader) {
+        try (PreparedStatement ps = control.prepareStatement("DELETE FROM checkpoints WHERE reader = ?")) {
+            ps.setString(1, reader);
+            return ps.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw new StoreException("deleting the checkpoint of " + reader + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    // ------------------------------------------------------------------ retention
+
+    @Override
+    public synchronized long deleteThrough(long offset) {
+        long through = Math.min(offset, lastOffset);
+        if (through < firstOffset) {
+            return 0;
+        }
+        try {
+            control.setAutoCommit(false);
+            long deletedBytes;
+            long deleted;
+            try (PreparedStatement sum = control.prepareStatement(
+                    "SELECT count(*), coalesce(sum(length(CAST(body AS BLOB))), 0) FROM events WHERE log_offset <= ?")) {
+                sum.setLong(1, through);
+                try (ResultSet rs = sum.executeQuery()) {
+                    rs.next();
+                    deleted = rs.getLong(1);
+                    deletedBytes = rs.getLong(2);
+                }
+            }
+            try (PreparedStatement del = control.prepareStatement("DELETE FROM events WHERE log_offset <= ?");
+                    PreparedStatement meta = control.prepareStatement(
+                            "UPDATE meta SET value = value - CASE key WHEN 'events' THEN ? ELSE ? END"
+                                    + " WHERE key IN ('events', 'bytes')")) {
+                del.setLong(1, through);
+                del.executeUpdate();
+                meta.setLong(1, deleted);
+                meta.setLong(2, deletedBytes);
+                meta.executeUpdate();
+            }
+            control.commit();
+            count -= deleted;
+            bytes -= deletedBytes;
+            firstOffset = through + 1;
+            return deleted;
+        } catch (SQLException e) {
+            try {
+                control.rollback();
+            } catch (SQLException ignored) {
+                // reported below
+            }
+            throw new StoreException("retention delete failed: " + e.getMessage(), e);
+        } finally {
+            try {
+                control.setAutoCommit(true);
+            } catch (SQLException ignored) {
+                // the connection is unusable; the next call reports it
+            }
+        }
+    }
+
+    @Override
+    public synchronized Stats stats() {
+        long oldest = firstOffset > lastOffset
+                ? 0
+                : queryLong("SELECT ingested FROM events WHERE log_offset = " + firstOffset, 0);
+        return new Stats(count, bytes, oldest);
+    }
+
+    @Override
+    public synchronized long offsetKeeping(long keep) {
+        return count > keep ? firstOffset + (count - keep) - 1 : 0;
+    }
+
+    @Override
+    public long offsetKeepingBytes(long limit) {
+        long excess;
+        long first;
+        synchronized (this) {
+            excess = bytes - limit;
+            first = firstOffset;
+        }
+        if (excess <= 0) {
+            return 0;
+        }
+        long cursor = first - 1;
+        long freed = 0;
+        try (Connection c = readers.getConnection();
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT log_offset, length(CAST(body AS BLOB)) FROM events WHERE log_offset > ?"
+                                + " ORDER BY log_offset LIMIT " + SCAN_CHUNK)) {
+            while (true) {
+                ps.setLong(1, cursor);
+                boolean any = false;
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        any = true;
+                        cursor = rs.getLong(1);
+                        freed += rs.getLong(2);
+                        if (freed >= excess) {
+                            return cursor;
+                        }
+                    }
+                }
+                if (!any) {
+                    return cursor;
+                }
+            }
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long lastOffsetIngestedBefore(long millis) {
+        // Ingest times rise with offsets: binary search with point lookups, O(log n).
+        long lo = firstOffset;
+        long hi = lastOffset;
+        long found = 0;
+        while (lo <= hi) {
+            long mid = (lo + hi) >>> 1;
+            long ingested = queryLong("SELECT ingested FROM events WHERE log_offset = " + mid, Long.MAX_VALUE);
+            if (ingested < millis) {
+                found = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return found;
+    }
+
+    private long queryLong(String sql, long otherwise) {
+        try (Connection c = readers == null ? null : readers.getConnection();
+                Statement s = (c == null ? control : c).createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
+            if (rs.next()) {
+                long v = rs.getLong(1);
+                return rs.wasNull() ? otherwise : v;
+            }
+            return otherwise;
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        readers.close();
+        try {
+            insert.close();
+            writer.close();
+        } catch (SQLException ignored) {
+            // closing: nothing left to do with the error
+        }
+        synchronized (this) {
+            try {
+                control.close();
+            } catch (SQLException ignored) {
+                // closing
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SQLite store " + file;
+    }
+}
