@@ -19,6 +19,15 @@ sluice_jdk_major() {
   printf '%s\n' "${v%%[.+-]*}"
 }
 
+# Maven 3.9 uses sun.misc.Unsafe, which JDK 23+ warns about on every run: allow it quietly there.
+sluice_quiet_maven() {
+  local major
+  major=$(sluice_jdk_major "$JAVA_HOME")
+  if [ -n "$major" ] && [ "$major" -ge 23 ]; then
+    export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+  fi
+}
+
 sluice_find_jdk() {
   local candidates=() c major best="" best_major=0
   [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")

@@ -9,6 +9,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sluice.core.log.EventLog;
 import io.sluice.core.log.EventStore;
+import io.sluice.core.log.LiveEvents;
 import io.sluice.core.log.Retention;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ServerConfig;
@@ -25,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   HTTP POST /v1/events ─► decode (JSON, NDJSON, CloudEvents) ─► EventLog.append
  *        ─► group commit into the store (durable) ─► answer the producer
- *        ─► committed batch to live subscribers
+ *        ─► committed batch to live followers ─► GET /v1/stream (SSE), from the store when behind
  *   HTTP GET /v1/events, /v1/events/{id} ◄── the store
  *   Retention ── trims the oldest events by count, bytes and age
  * </pre>
@@ -75,7 +76,11 @@ public final class SluiceServer implements AutoCloseable {
             retention.start();
         }
 
-        HttpApi api = new HttpApi(log, config.limits(), meters);
+        LiveEvents live = new LiveEvents();
+        log.subscribe(live);
+        meters.gauge("sluice.stream.followers", live, LiveEvents::followers);
+
+        HttpApi api = new HttpApi(log, live, config.limits(), meters);
         Javalin http = Javalin.create(c -> {
             c.showJavalinBanner = false;
             c.useVirtualThreads = true;

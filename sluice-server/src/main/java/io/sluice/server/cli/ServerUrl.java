@@ -73,6 +73,58 @@ final class ServerUrl {
         }
     }
 
+    /** Receives one Server-Sent Event; returns whether to go on. */
+    @FunctionalInterface
+    interface SseHandler {
+        boolean event(String name, String data);
+    }
+
+    /** GETs a Server-Sent Events stream, handing each event to {@code handler} until it says stop. */
+    void streamEvents(String path, SseHandler handler) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base() + path))
+                .header("Accept", "text/event-stream")
+                .GET()
+                .build();
+        HttpResponse<InputStream> response = send(request, HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream body = response.body()) {
+            if (response.statusCode() >= 400) {
+                check(response.statusCode(), new String(body.readAllBytes(), StandardCharsets.UTF_8));
+            }
+            BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
+            String name = "message";
+            StringBuilder data = new StringBuilder();
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (line.isEmpty()) {
+                    if (!data.isEmpty() && !handler.event(name, data.toString())) {
+                        return;
+                    }
+                    name = "message";
+                    data.setLength(0);
+                } else if (line.startsWith("event:")) {
+                    name = line.substring(6).strip();
+                } else if (line.startsWith("data:")) {
+                    if (!data.isEmpty()) {
+                        data.append('\n');
+                    }
+                    data.append(line.substring(5).stripLeading());
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("the connection to " + base() + " broke: " + e.getMessage(), e);
+        }
+    }
+
+    /** The message of a JSON error body, else the body. */
+    static String errorMessage(String body) {
+        try {
+            JsonNode error = Json.parse(body);
+            return error.hasNonNull("error") ? error.get("error").asText() : body;
+        } catch (IllegalArgumentException notJson) {
+            return body;
+        }
+    }
+
     private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
         try {
             return http.send(request, handler);
@@ -90,15 +142,7 @@ final class ServerUrl {
         if (status < 400) {
             return;
         }
-        String message = body;
-        try {
-            JsonNode error = Json.parse(body);
-            if (error.hasNonNull("error")) {
-                message = error.get("error").asText();
-            }
-        } catch (IllegalArgumentException notJson) {
-            // keep the raw body as the message
-        }
+        String message = errorMessage(body);
         if (status < 500) {
             throw new InvalidInputException(message);
         }

@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
             ServerCommand.class,
             SendCommand.class,
             FindCommand.class,
+            TailCommand.class,
             MatchCommand.class,
             BenchCommand.class,
             VersionCommand.class,

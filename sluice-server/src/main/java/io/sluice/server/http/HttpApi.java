@@ -12,6 +12,8 @@ import io.sluice.core.log.EventLog;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.EventTooLargeException;
 import io.sluice.core.log.InvalidBatchException;
+import io.sluice.core.log.LiveEvents;
+import io.sluice.core.log.LogCursor;
 import io.sluice.core.log.OffsetOutOfRangeException;
 import io.sluice.core.log.StoredEvent;
 import io.sluice.query.Query;
@@ -22,6 +24,7 @@ import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -39,14 +42,21 @@ public final class HttpApi {
     private static final String NDJSON = "application/x-ndjson";
     private static final int PAGE = 1_000;
 
+    /** Live buffer per SSE client; a client further behind is caught up from the store. */
+    private static final int LIVE_BUFFER = 10_000;
+
+    private static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
+
     private final EventLog log;
     private final EventStore store;
+    private final LiveEvents live;
     private final ServerConfig.Limits limits;
     private final PrometheusMeterRegistry meters;
 
-    public HttpApi(EventLog log, ServerConfig.Limits limits, PrometheusMeterRegistry meters) {
+    public HttpApi(EventLog log, LiveEvents live, ServerConfig.Limits limits, PrometheusMeterRegistry meters) {
         this.log = log;
         this.store = log.store();
+        this.live = live;
         this.limits = limits;
         this.meters = meters;
     }
@@ -56,6 +66,7 @@ public final class HttpApi {
         app.post("/v1/events", this::append);
         app.get("/v1/events", this::find);
         app.get("/v1/events/{id}", this::byId);
+        app.get("/v1/stream", this::stream);
         app.get("/healthz", this::health);
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                 .result(meters.scrape()));
@@ -142,6 +153,73 @@ public final class HttpApi {
         out.flush();
     }
 
+    /**
+     * {@code GET /v1/stream?filter=&from=}: live events as Server-Sent Events, on any client (no
+     * {@code Accept} header needed). The SSE id is the offset; {@code Last-Event-ID} (or
+     * {@code from=earliest|latest|N}) says where to resume. Each client has a bounded live
+     * buffer; one that falls further behind is caught up from the store, never slowing others.
+     */
+    private void stream(Context ctx) throws IOException {
+        Predicate<StoredEvent> filter = filter(ctx.queryParam("filter"));
+        long after = startPosition(ctx.header("Last-Event-ID"), ctx.queryParam("from"));
+        if (after < store.firstOffset() - 1) {
+            throw outOfRange(new OffsetOutOfRangeException(after, store.firstOffset()));
+        }
+        ctx.status(200).contentType("text/event-stream; charset=utf-8");
+        ctx.header("Cache-Control", "no-cache");
+        ctx.header("X-Accel-Buffering", "no");
+        Writer out = new BufferedWriter(new OutputStreamWriter(ctx.res().getOutputStream(), StandardCharsets.UTF_8));
+        out.write(": sluice stream after offset " + after + "\n\n");
+        out.flush();
+        try (LogCursor cursor = new LogCursor(store, live, after, filter, LIVE_BUFFER)) {
+            while (true) {
+                StoredEvent e = cursor.next(KEEP_ALIVE);
+                if (e == null) {
+                    out.write(": keep-alive\n\n");
+                } else {
+                    out.write("id: " + e.offset() + "\nevent: message\ndata: " + e.toLine() + "\n\n");
+                }
+                out.flush(); // an IOException here means the client went away
+            }
+        } catch (OffsetOutOfRangeException e) {
+            ApiException error = outOfRange(e);
+            out.write("event: error\ndata: " + errorJson(error.code(), error.getMessage(), error.detail()) + "\n\n");
+            out.flush();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException clientGone) {
+            LOG.debug("stream client went away: {}", clientGone.toString());
+        }
+    }
+
+    private long startPosition(String lastEventId, String from) {
+        if (lastEventId != null && !lastEventId.isBlank()) {
+            try {
+                return Long.parseLong(lastEventId.strip());
+            } catch (NumberFormatException e) {
+                throw new ApiException(
+                        ErrorCode.INVALID_REQUEST, "Last-Event-ID must be an offset, not '" + lastEventId + "'");
+            }
+        }
+        if (from == null || from.isBlank() || from.equals("latest")) {
+            return store.lastOffset();
+        }
+        if (from.equals("earliest")) {
+            return store.firstOffset() - 1;
+        }
+        try {
+            long n = Long.parseLong(from.strip());
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ApiException(
+                    ErrorCode.INVALID_REQUEST,
+                    "query parameter 'from' must be earliest, latest or an offset, not '" + from + "'");
+        }
+    }
+
     /** {@code GET /v1/events/{id}}. */
     private void byId(Context ctx) {
         String id = ctx.pathParam("id");
@@ -197,12 +275,16 @@ public final class HttpApi {
     }
 
     private static void error(Context ctx, ErrorCode code, String message, JsonNode detail) {
+        ctx.status(code.status()).contentType("application/json").result(errorJson(code, message, detail));
+    }
+
+    private static String errorJson(ErrorCode code, String message, JsonNode detail) {
         ObjectNode body = Json.object();
         body.put("error", message);
         body.put("code", code.wireName());
         if (detail != null) {
             body.set("detail", detail);
         }
-        ctx.status(code.status()).contentType("application/json").result(Json.write(body));
+        return Json.write(body);
     }
 }
