@@ -13,6 +13,8 @@ public enum ErrorCode {
     INVALID_QUERY(400),
     /** No such resource (event id, consumer, query). */
     NOT_FOUND(404),
+    /** The request contradicts the resource's definition (a consumer created with another filter). */
+    CONFLICT(409),
     /** The requested offsets are no longer retained; {@code detail.earliest} is the first retained offset. */
     OFFSET_OUT_OF_RANGE(410),
     /** The body, an event, or the number of events exceeds a configured limit. */

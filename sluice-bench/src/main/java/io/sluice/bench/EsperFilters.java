@@ -22,6 +22,8 @@ import java.util.UUID;
  * over a Map event type with the notification fields the queries use.
  */
 final class EsperFilters implements AutoCloseable {
+    private static final int MODULE_SIZE = 5_000;
+
     private final EPRuntime runtime;
     private final EPEventService events;
     private long matches;

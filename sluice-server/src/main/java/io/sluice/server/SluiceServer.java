@@ -7,12 +7,14 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sluice.core.consume.Consumers;
 import io.sluice.core.log.EventLog;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.LiveEvents;
 import io.sluice.core.log.Retention;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ServerConfig;
+import io.sluice.server.http.ConsumerApi;
 import io.sluice.server.http.HttpApi;
 import io.sluice.store.sqlite.SqliteEventStore;
 import java.time.Clock;
@@ -27,7 +29,9 @@ import org.slf4j.LoggerFactory;
  *   HTTP POST /v1/events ─► decode (JSON, NDJSON, CloudEvents) ─► EventLog.append
  *        ─► group commit into the store (durable) ─► answer the producer
  *        ─► committed batch to live followers ─► GET /v1/stream (SSE), from the store when behind
+ *        ─► consumers waiting in GET /v1/consumers/{name}/next wake up
  *   HTTP GET /v1/events, /v1/events/{id} ◄── the store
+ *   consumers: lease events after their checkpoint ─► ack ─► checkpoint saved in the store
  *   Retention ── trims the oldest events by count, bytes and age
  * </pre>
  */
@@ -80,12 +84,16 @@ public final class SluiceServer implements AutoCloseable {
         log.subscribe(live);
         meters.gauge("sluice.stream.followers", live, LiveEvents::followers);
 
+        Consumers consumers = new Consumers(store, clock);
+        log.subscribe(consumers);
+
         HttpApi api = new HttpApi(log, live, config.limits(), meters);
         Javalin http = Javalin.create(c -> {
             c.showJavalinBanner = false;
             c.useVirtualThreads = true;
         });
         api.register(http);
+        new ConsumerApi(consumers).register(http);
         try {
             http.start(config.bind(), config.port());
         } catch (RuntimeException e) {

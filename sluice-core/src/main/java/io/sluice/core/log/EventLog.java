@@ -258,6 +258,7 @@ public final class EventLog implements AutoCloseable {
         }
         long now = System.nanoTime();
         List<StoredEvent> committed = new ArrayList<>(eventCount);
+        List<AppendResult> results = new ArrayList<>(batch.size());
         int i = 0;
         int dupes = 0;
         for (Request r : batch) {
@@ -276,11 +277,15 @@ public final class EventLog implements AutoCloseable {
             }
             dupes += requestDupes;
             appendLatency.record(now - r.enqueued, TimeUnit.NANOSECONDS);
-            r.result.complete(new AppendResult(List.copyOf(offsets), List.copyOf(eventIds), requestDupes));
+            results.add(new AppendResult(List.copyOf(offsets), List.copyOf(eventIds), requestDupes));
         }
+        // Metrics first, so that whoever is answered sees them counted.
         appended.increment(committed.size());
         duplicates.increment(dupes);
         batchSize.record(eventCount);
+        for (int r = 0; r < batch.size(); r++) {
+            batch.get(r).result.complete(results.get(r));
+        }
         if (!committed.isEmpty()) {
             for (Subscriber s : subscribers) {
                 try {

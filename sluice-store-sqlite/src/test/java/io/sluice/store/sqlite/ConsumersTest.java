@@ -1,0 +1,229 @@
+package io.sluice.store.sqlite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.api.Envelope;
+import io.sluice.api.Json;
+import io.sluice.core.consume.ConsumerSpec;
+import io.sluice.core.consume.Consumers;
+import io.sluice.core.log.EventLog;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Checkpointed, shared consumers over the real SQLite store. */
+class ConsumersTest {
+    private static final Duration LEASE = Duration.ofSeconds(30);
+    private static final Consumers.Start EARLIEST = new Consumers.Start.Earliest();
+
+    @TempDir
+    Path dir;
+
+    private SqliteEventStore store;
+    private EventLog log;
+    private Consumers consumers;
+
+    @BeforeEach
+    void open() {
+        store = SqliteEventStore.open(dir);
+        log = new EventLog(
+                store,
+                Envelope.DEFAULT,
+                Clock.systemUTC(),
+                () -> UUID.randomUUID().toString(),
+                new SimpleMeterRegistry());
+        consumers = new Consumers(store, Clock.systemUTC());
+        log.subscribe(consumers);
+    }
+
+    @AfterEach
+    void close() {
+        log.close();
+        store.close();
+    }
+
+    private void append(String... types) throws Exception {
+        List<ObjectNode> docs = new ArrayList<>();
+        for (String t : types) {
+            docs.add((ObjectNode) Json.parse("{\"type\":\"" + t + "\"}"));
+        }
+        log.append(docs).get(10, TimeUnit.SECONDS);
+    }
+
+    private List<Long> next(String name, int max) throws InterruptedException {
+        return next(name, max, ConsumerSpec.ALL);
+    }
+
+    private List<Long> next(String name, int max, ConsumerSpec spec) throws InterruptedException {
+        return consumers.next(name, EARLIEST, spec, max, Duration.ZERO, LEASE).stream()
+                .map(d -> d.event().offset())
+                .toList();
+    }
+
+    @Test
+    void aNewConsumerSeesTheWholeHistoryAndAcksAdvanceItsCheckpoint() throws Exception {
+        append("a", "b", "c");
+        assertThat(next("billing", 2)).containsExactly(1L, 2L);
+        assertThat(next("billing", 10)).containsExactly(3L); // 1 and 2 are leased
+        assertThat(consumers.ack("billing", List.of(2L))).isEqualTo(1);
+        assertThat(consumers.status("billing").position()).isZero(); // 1 is not acknowledged yet
+        consumers.ack("billing", List.of(1L, 3L, 99L));
+        Consumers.Status s = consumers.status("billing");
+        assertThat(s.position()).isEqualTo(3);
+        assertThat(s.inFlight()).isZero();
+        assertThat(s.lag()).isZero();
+    }
+
+    @Test
+    void anUnacknowledgedEventIsDeliveredAgainWhenItsLeaseExpires() throws Exception {
+        append("a");
+        List<Consumers.Delivery> first =
+                consumers.next("c", EARLIEST, ConsumerSpec.ALL, 10, Duration.ZERO, Duration.ofMillis(100));
+        assertThat(first).hasSize(1);
+        List<Consumers.Delivery> again =
+                consumers.next("c", EARLIEST, ConsumerSpec.ALL, 10, Duration.ofSeconds(10), Duration.ofMillis(100));
+        assertThat(again).hasSize(1);
+        assertThat(again.getFirst().event().offset()).isEqualTo(1);
+        assertThat(again.getFirst().deliveries()).isEqualTo(2);
+    }
+
+    @Test
+    void processesSharingANameGetDisjointEvents() throws Exception {
+        String[] types = new String[100];
+        java.util.Arrays.fill(types, "t");
+        append(types);
+        List<CompletableFuture<List<Long>>> workers = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            workers.add(CompletableFuture.supplyAsync(() -> {
+                List<Long> mine = new ArrayList<>();
+                try {
+                    List<Long> got;
+                    while (!(got = next("shared", 7)).isEmpty()) {
+                        mine.addAll(got);
+                        consumers.ack("shared", got);
+                    }
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return mine;
+            }));
+        }
+        Set<Long> all = new HashSet<>();
+        int total = 0;
+        for (CompletableFuture<List<Long>> w : workers) {
+            List<Long> got = w.get(30, TimeUnit.SECONDS);
+            total += got.size();
+            all.addAll(got);
+        }
+        assertThat(total).isEqualTo(100);
+        assertThat(all).hasSize(100);
+        assertThat(consumers.status("shared").position()).isEqualTo(100);
+    }
+
+    @Test
+    void afterARestartEverythingAfterTheCheckpointIsDeliveredAgain() throws Exception {
+        append("a", "b", "c", "d");
+        next("c", 4);
+        consumers.ack("c", List.of(1L, 2L, 4L));
+        Consumers restarted = new Consumers(store, Clock.systemUTC());
+        assertThat(restarted.status("c").position()).isEqualTo(2);
+        assertThat(restarted.next("c", EARLIEST, ConsumerSpec.ALL, 10, Duration.ZERO, LEASE))
+                .extracting(d -> d.event().offset())
+                .containsExactly(3L, 4L);
+    }
+
+    @Test
+    void filtersAndTypePatternsSelectAndTheCheckpointPassesOverTheRest() throws Exception {
+        append("user.signup", "order.placed", "user.bought_shirt", "order.paid", "user.signup");
+        ConsumerSpec users = new ConsumerSpec(null, List.of("user.*"));
+        assertThat(next("users", 10, users)).containsExactly(1L, 3L, 5L);
+        consumers.ack("users", List.of(1L, 3L, 5L));
+        assertThat(consumers.status("users").position()).isEqualTo(5);
+
+        ConsumerSpec paid = new ConsumerSpec(Json.parse("{\"type\":{\"$regex\":\"paid$\"}}"), List.of());
+        assertThat(next("paid", 10, paid)).containsExactly(4L);
+        assertThatThrownBy(() -> next("paid", 10, users)).isInstanceOf(Consumers.ConflictException.class);
+        assertThat(ConsumerSpec.class).isNotNull();
+        assertThatThrownBy(() -> new ConsumerSpec(Json.parse("{\"$bad\":1}"), List.of()))
+                .hasMessageContaining("filter: unknown top level operator $bad");
+    }
+
+    @Test
+    void startsAtLatestAnOffsetOrATimeAndSeekSkipsTheBacklog() throws Exception {
+        append("a", "b");
+        Instant between = Instant.ofEpochMilli(nextMillisecond(System.currentTimeMillis()));
+        nextMillisecond(between.toEpochMilli()); // a and b were ingested before it, c will be after
+        append("c");
+        assertThat(consumers.next("l", new Consumers.Start.Latest(), ConsumerSpec.ALL, 10, Duration.ZERO, LEASE))
+                .isEmpty();
+        append("d");
+        assertThat(next("l", 10)).containsExactly(4L);
+        assertThat(consumers.next("o", new Consumers.Start.After(2), ConsumerSpec.ALL, 10, Duration.ZERO, LEASE))
+                .extracting(d -> d.event().offset())
+                .containsExactly(3L, 4L);
+        assertThat(consumers.next("t", Consumers.start(between.toString()), ConsumerSpec.ALL, 10, Duration.ZERO, LEASE))
+                .extracting(d -> d.event().offset())
+                .containsExactly(3L, 4L);
+
+        next("backlog", 1);
+        Consumers.Status skipped = consumers.seek("backlog", new Consumers.Start.Latest());
+        assertThat(skipped.position()).isEqualTo(4);
+        assertThat(skipped.inFlight()).isZero();
+        assertThat(next("backlog", 10)).isEmpty();
+    }
+
+    /** Waits (a millisecond at most) for the clock to pass {@code millis}; returns the new time. */
+    private static long nextMillisecond(long millis) {
+        long now;
+        while ((now = System.currentTimeMillis()) <= millis) {
+            Thread.onSpinWait();
+        }
+        return now;
+    }
+
+    @Test
+    void aLongPollReturnsAsSoonAsAnEventArrives() throws Exception {
+        next("waiting", 1);
+        CompletableFuture<List<Consumers.Delivery>> poll = CompletableFuture.supplyAsync(() -> {
+            try {
+                return consumers.next("waiting", EARLIEST, ConsumerSpec.ALL, 10, Duration.ofSeconds(30), LEASE);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        append("late");
+        assertThat(poll.get(20, TimeUnit.SECONDS))
+                .extracting(d -> d.event().offset())
+                .containsExactly(1L);
+    }
+
+    @Test
+    void listsAndDeletesConsumers() throws Exception {
+        append("a");
+        next("b", 1);
+        next("a", 1);
+        assertThat(consumers.list()).extracting(Consumers.Status::name).containsExactly("a", "b");
+        assertThat(new Consumers(store, Clock.systemUTC()).list())
+                .extracting(Consumers.Status::name)
+                .containsExactly("a", "b");
+        assertThat(consumers.delete("a")).isTrue();
+        assertThat(consumers.delete("a")).isFalse();
+        assertThatThrownBy(() -> consumers.status("a")).isInstanceOf(Consumers.NoSuchConsumerException.class);
+        assertThatThrownBy(() -> consumers.ack("nobody", List.of(1L))).hasMessage("no consumer named 'nobody'");
+    }
+}
