@@ -3,6 +3,7 @@ package io.sluice.core.consume;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.api.Json;
+import io.sluice.api.TypePattern;
 import io.sluice.core.log.StoredEvent;
 import io.sluice.query.Query;
 import io.sluice.query.QueryException;
@@ -43,7 +44,7 @@ public record ConsumerSpec(JsonNode filter, List<String> types) {
         Query query = filter == null ? null : Query.parse(filter);
         List<Pattern> patterns = new ArrayList<>();
         for (String t : types) {
-            patterns.add(glob(t));
+            patterns.add(TypePattern.compile(t));
         }
         return e -> {
             if (!patterns.isEmpty()) {
@@ -55,22 +56,6 @@ public record ConsumerSpec(JsonNode filter, List<String> types) {
             }
             return query == null || query.matches(e.document());
         };
-    }
-
-    static Pattern glob(String pattern) {
-        StringBuilder re = new StringBuilder();
-        for (int i = 0; i < pattern.length(); i++) {
-            char c = pattern.charAt(i);
-            if (c == '*' && i + 1 < pattern.length() && pattern.charAt(i + 1) == '*') {
-                re.append(".*");
-                i++;
-            } else if (c == '*') {
-                re.append("[^.]*");
-            } else {
-                re.append(Pattern.quote(String.valueOf(c)));
-            }
-        }
-        return Pattern.compile(re.toString());
     }
 
     ObjectNode toJson() {

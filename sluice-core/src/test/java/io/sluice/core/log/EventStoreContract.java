@@ -212,6 +212,39 @@ public abstract class EventStoreContract {
     }
 
     @Test
+    void appendsCheckpointsAndRetentionFromDifferentThreadsDoNotConflict() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            var appends = pool.submit(() -> {
+                for (int i = 0; i < 200; i++) {
+                    store.read(Math.max(0, store.lastOffset() - 5), 5, e -> true); // read, then write
+                    store.append(events("a" + i + "-", 5));
+                }
+                return null;
+            });
+            var checkpoints = pool.submit(() -> {
+                for (int i = 0; i < 200; i++) {
+                    store.saveCheckpoint("reader-" + (i % 3), new EventStore.Checkpoint(i, "{\"i\":" + i + "}"));
+                }
+                return null;
+            });
+            var retention = pool.submit(() -> {
+                for (int i = 0; i < 50; i++) {
+                    store.deleteThrough(store.offsetKeeping(500));
+                }
+                return null;
+            });
+            appends.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            checkpoints.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            retention.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(store.lastOffset()).isEqualTo(1_000);
+        assertThat(store.checkpoint("reader-1")).isPresent();
+    }
+
+    @Test
     void largeBatchesAndReadsStayCorrect() {
         List<EventStore.NewEvent> batch = new ArrayList<>(events("big", 5_000));
         store.append(batch);

@@ -43,7 +43,7 @@ final class BenchCommand implements Runnable {
             description = {
                 "Events/s through the shared query index, one thread, events pre-parsed, for each query count.",
                 "Workload: notifications expanded from the OpenStack notigen templates; queries mixing equality on"
-                        + " event_type/tenant/host, $in, numeric ranges, $exists and 1% regex."
+                        + " event_type/tenant/host, $in, numeric ranges, $exists and 1%% regex."
             })
     static final class Match implements Callable<Integer> {
         @Spec

@@ -33,7 +33,9 @@ import org.sqlite.SQLiteConfig;
  *
  * <p>Write-ahead logging with {@code synchronous=FULL}: a commit is fsynced before
  * {@link #append} returns, and after a crash SQLite recovers exactly the committed
- * transactions. One connection writes events (only the log's writer thread calls
+ * transactions. Every writing transaction begins {@code IMMEDIATE}, taking the write lock at
+ * once, so that the two writing connections wait for each other (busy timeout) instead of
+ * failing on a stale read snapshot. One connection writes events (only the log's writer thread calls
  * {@link #append}); a second, synchronised one writes checkpoints and deletes for retention;
  * reads use a small pool of their own connections, which WAL lets run beside the writers.
  * One process per database: several Sluice processes share a PostgreSQL store instead.
@@ -77,7 +79,6 @@ public final class SqliteEventStore implements EventStore {
         this.readers = new HikariDataSource(pool);
         this.insert = writer.prepareStatement(
                 "INSERT INTO events(log_offset, id, type, ingested, body) VALUES (?, ?, ?, ?, ?)");
-        writer.setAutoCommit(false);
         loadMeta();
     }
 
@@ -134,6 +135,7 @@ public final class SqliteEventStore implements EventStore {
     @Override
     public List<Appended> append(List<NewEvent> events) {
         try {
+            begin(writer);
             Map<String, Long> existing = storedOffsets(events);
             List<Appended> results = new ArrayList<>(events.size());
             Map<String, Long> inBatch = new HashMap<>();
@@ -173,7 +175,7 @@ public final class SqliteEventStore implements EventStore {
                     meta.executeUpdate();
                 }
             }
-            writer.commit();
+            execute(writer, "COMMIT");
             if (added > 0) {
                 synchronized (this) {
                     if (firstOffset > lastOffset) {
@@ -211,11 +213,34 @@ public final class SqliteEventStore implements EventStore {
         return found;
     }
 
+    /**
+     * Starts a writing transaction holding the write lock from its first statement. A deferred
+     * transaction that reads first and then writes fails at once (SQLITE_BUSY, no waiting) when
+     * another connection wrote in between; an immediate one waits for the busy timeout instead.
+     */
+    private static void begin(Connection c) throws SQLException {
+        execute(c, "BEGIN IMMEDIATE");
+    }
+
+    private static void execute(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
     private void rollbackQuietly() {
+        rollbackQuietly(writer);
+    }
+
+    private static void rollbackQuietly(Connection c) {
         try {
-            writer.rollback();
+            if (!c.getAutoCommit()) {
+                c.rollback();
+            } else {
+                execute(c, "ROLLBACK");
+            }
         } catch (SQLException ignored) {
-            // the append already failed; the rollback error adds nothing
+            // the operation already failed (or no transaction was open); nothing more to report
         }
     }
 
@@ -352,7 +377,7 @@ public final class SqliteEventStore implements EventStore {
             return 0;
         }
         try {
-            control.setAutoCommit(false);
+            begin(control);
             long deletedBytes;
             long deleted;
             try (PreparedStatement sum = control.prepareStatement(
@@ -374,24 +399,14 @@ public final class SqliteEventStore implements EventStore {
                 meta.setLong(2, deletedBytes);
                 meta.executeUpdate();
             }
-            control.commit();
+            execute(control, "COMMIT");
             count -= deleted;
             bytes -= deletedBytes;
             firstOffset = through + 1;
             return deleted;
         } catch (SQLException e) {
-            try {
-                control.rollback();
-            } catch (SQLException ignored) {
-                // reported below
-            }
+            rollbackQuietly(control);
             throw new StoreException("retention delete failed: " + e.getMessage(), e);
-        } finally {
-            try {
-                control.setAutoCommit(true);
-            } catch (SQLException ignored) {
-                // the connection is unusable; the next call reports it
-            }
         }
     }
 
