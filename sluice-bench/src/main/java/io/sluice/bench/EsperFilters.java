@@ -22,7 +22,7 @@ import java.util.UUID;
  * over a Map event type with the notification fields the queries use.
  */
 final class EsperFilters implements AutoCloseable {
-    private static final int MODULE_SIZE = 5_000;
+    private static final int MODULE_SIZE = 2_000;
 
     private final EPRuntime runtime;
     private final EPEventService events;

@@ -10,21 +10,26 @@ import java.util.regex.Pattern;
  * {@link Cond} to the leaves of one path. Everything here is immutable and thread-safe.
  */
 sealed interface Expr {
-    boolean matches(JsonNode doc);
+    /** Whether {@code doc} matches; {@code memo}, when given, remembers paths resolved in {@code doc}. */
+    boolean matches(JsonNode doc, Memo memo);
+
+    default boolean matches(JsonNode doc) {
+        return matches(doc, null);
+    }
 
     /** Matches every document: the empty query {@code {}}. */
     record True() implements Expr {
         @Override
-        public boolean matches(JsonNode doc) {
+        public boolean matches(JsonNode doc, Memo memo) {
             return true;
         }
     }
 
     record And(List<Expr> children) implements Expr {
         @Override
-        public boolean matches(JsonNode doc) {
+        public boolean matches(JsonNode doc, Memo memo) {
             for (Expr e : children) {
-                if (!e.matches(doc)) {
+                if (!e.matches(doc, memo)) {
                     return false;
                 }
             }
@@ -34,9 +39,9 @@ sealed interface Expr {
 
     record Or(List<Expr> children) implements Expr {
         @Override
-        public boolean matches(JsonNode doc) {
+        public boolean matches(JsonNode doc, Memo memo) {
             for (Expr e : children) {
-                if (e.matches(doc)) {
+                if (e.matches(doc, memo)) {
                     return true;
                 }
             }
@@ -46,9 +51,9 @@ sealed interface Expr {
 
     record Nor(List<Expr> children) implements Expr {
         @Override
-        public boolean matches(JsonNode doc) {
+        public boolean matches(JsonNode doc, Memo memo) {
             for (Expr e : children) {
-                if (e.matches(doc)) {
+                if (e.matches(doc, memo)) {
                     return false;
                 }
             }
@@ -59,8 +64,8 @@ sealed interface Expr {
     /** A condition on the values at one path. */
     record Field(FieldPath path, Cond cond) implements Expr {
         @Override
-        public boolean matches(JsonNode doc) {
-            return cond.matchesField(path, doc);
+        public boolean matches(JsonNode doc, Memo memo) {
+            return cond.matchesField(path, doc, memo);
         }
     }
 
@@ -78,8 +83,8 @@ sealed interface Expr {
             return matchesLeaf(leaf);
         }
 
-        default boolean matchesField(FieldPath path, JsonNode doc) {
-            return path.any(doc, this);
+        default boolean matchesField(FieldPath path, JsonNode doc, Memo memo) {
+            return path.any(doc, this, memo);
         }
     }
 
@@ -219,8 +224,8 @@ sealed interface Expr {
         }
 
         @Override
-        public boolean matchesField(FieldPath path, JsonNode doc) {
-            return path.any(doc, leaf -> leaf != null) == wanted;
+        public boolean matchesField(FieldPath path, JsonNode doc, Memo memo) {
+            return path.any(doc, leaf -> leaf != null, memo) == wanted;
         }
     }
 
@@ -303,12 +308,12 @@ sealed interface Expr {
         }
 
         @Override
-        public boolean matchesField(FieldPath path, JsonNode doc) {
+        public boolean matchesField(FieldPath path, JsonNode doc, Memo memo) {
             if (conds.isEmpty()) {
                 return false;
             }
             for (Cond c : conds) {
-                if (!c.matchesField(path, doc)) {
+                if (!c.matchesField(path, doc, memo)) {
                     return false;
                 }
             }
@@ -329,9 +334,9 @@ sealed interface Expr {
         }
 
         @Override
-        public boolean matchesField(FieldPath path, JsonNode doc) {
+        public boolean matchesField(FieldPath path, JsonNode doc, Memo memo) {
             for (Cond c : conds) {
-                if (!c.matchesField(path, doc)) {
+                if (!c.matchesField(path, doc, memo)) {
                     return false;
                 }
             }
@@ -347,8 +352,8 @@ sealed interface Expr {
         }
 
         @Override
-        public boolean matchesField(FieldPath path, JsonNode doc) {
-            return !inner.matchesField(path, doc);
+        public boolean matchesField(FieldPath path, JsonNode doc, Memo memo) {
+            return !inner.matchesField(path, doc, memo);
         }
     }
 }

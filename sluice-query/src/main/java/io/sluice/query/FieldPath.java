@@ -24,21 +24,47 @@ final class FieldPath {
     private static final int NO_MATCH = 1;
     private static final int MATCH = 2;
 
+    /**
+     * One instance per dotted path, so that a path's {@link #id} can key per-event memos. Bounded:
+     * past {@link #MAX_CANONICAL} distinct paths (ad-hoc filters in a long-running server), new
+     * paths get no id and are simply not memoised.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<String, FieldPath> CANONICAL =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static final java.util.concurrent.atomic.AtomicInteger IDS =
+            new java.util.concurrent.atomic.AtomicInteger();
+
+    static final int MAX_CANONICAL = 1 << 16;
+
     private final String dotted;
     private final String[] parts;
     private final int[] indexes;
+    private final int id;
 
-    private FieldPath(String dotted, String[] parts) {
+    private FieldPath(String dotted, String[] parts, int id) {
         this.dotted = dotted;
         this.parts = parts;
+        this.id = id;
         this.indexes = new int[parts.length];
         for (int i = 0; i < parts.length; i++) {
             indexes[i] = arrayIndex(parts[i]);
         }
     }
 
-    /** Parses a dotted path; empty paths and empty segments are rejected. */
+    /** Parses a dotted path; empty paths and empty segments are rejected. The same path gives the same instance. */
     static FieldPath of(String dotted) {
+        FieldPath known = CANONICAL.get(dotted);
+        if (known != null) {
+            return known;
+        }
+        if (CANONICAL.size() >= MAX_CANONICAL) {
+            return parse(dotted, -1);
+        }
+        return CANONICAL.computeIfAbsent(dotted, path -> parse(path, IDS.getAndIncrement()));
+    }
+
+    private static FieldPath parse(String dotted, int id) {
         if (dotted.isEmpty()) {
             throw new QueryException(null, dotted, "empty field path");
         }
@@ -50,55 +76,74 @@ final class FieldPath {
             // Jackson interns field names, so interned segments usually compare by identity.
             parts[i] = parts[i].intern();
         }
-        return new FieldPath(dotted, parts);
-    }
-
-    /** This path followed by {@code sub} (a path relative to the documents this one reaches). */
-    FieldPath child(FieldPath sub) {
-        String[] joined = new String[parts.length + sub.parts.length];
-        System.arraycopy(parts, 0, joined, 0, parts.length);
-        System.arraycopy(sub.parts, 0, joined, parts.length, sub.parts.length);
-        return new FieldPath(dotted + "." + sub.dotted, joined);
+        return new FieldPath(dotted, parts, id);
     }
 
     String dotted() {
         return dotted;
     }
 
+    /** Dense id of an interned path, or -1 for a path past the bound (never memoised). */
+    int id() {
+        return id;
+    }
+
     /** Whether any leaf the path reaches in {@code doc} passes {@code test}. */
     boolean any(JsonNode doc, LeafTest test) {
-        // Fast path: documents all the way down (no array on the way), the common case.
-        JsonNode node = doc;
-        for (int i = 0; i < parts.length; i++) {
-            if (!(node instanceof ObjectNode object)) {
-                return walk(node, i, test) == MATCH;
-            }
-            node = object.get(parts[i]);
-            if (node == null) {
-                return test.test(null);
-            }
+        return any(doc, test, null);
+    }
+
+    /** As {@link #any(JsonNode, LeafTest)}, remembering plain object paths in {@code memo} (may be null). */
+    boolean any(JsonNode doc, LeafTest test, Memo memo) {
+        Object resolved = resolve(doc, memo);
+        if (resolved == Memo.THROUGH_ARRAY) {
+            return walk(doc, 0, test) == MATCH;
         }
-        return test.test(node);
+        return test.test(resolved == Memo.MISSING ? null : (JsonNode) resolved);
     }
 
     /** Hands every leaf the path reaches to {@code visitor} (missing leaves included, as null). */
-    void forEachLeaf(JsonNode doc, LeafTest visitor) {
+    void forEachLeaf(JsonNode doc, LeafTest visitor, Memo memo) {
+        Object resolved = resolve(doc, memo);
+        if (resolved == Memo.THROUGH_ARRAY) {
+            walk(doc, 0, leaf -> {
+                visitor.test(leaf);
+                return false;
+            });
+        } else {
+            visitor.test(resolved == Memo.MISSING ? null : (JsonNode) resolved);
+        }
+    }
+
+    /**
+     * The leaf of a path through documents alone (the common case: no recursion), or
+     * {@link Memo#MISSING}, or {@link Memo#THROUGH_ARRAY} when an array is met on the way.
+     */
+    private Object resolve(JsonNode doc, Memo memo) {
+        if (memo != null) {
+            Object known = memo.get(this, doc);
+            if (known != null) {
+                return known;
+            }
+        }
+        Object resolved = doc;
         JsonNode node = doc;
         for (int i = 0; i < parts.length; i++) {
             if (!(node instanceof ObjectNode object)) {
-                walk(node, i, leaf -> {
-                    visitor.test(leaf);
-                    return false;
-                });
-                return;
+                resolved = node.isArray() ? Memo.THROUGH_ARRAY : Memo.MISSING;
+                break;
             }
             node = object.get(parts[i]);
             if (node == null) {
-                visitor.test(null);
-                return;
+                resolved = Memo.MISSING;
+                break;
             }
+            resolved = node;
         }
-        visitor.test(node);
+        if (memo != null) {
+            memo.put(this, doc, resolved);
+        }
+        return resolved;
     }
 
     private int walk(JsonNode node, int i, LeafTest test) {

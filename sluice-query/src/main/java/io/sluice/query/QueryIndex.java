@@ -46,7 +46,9 @@ import java.util.function.Consumer;
  * walk {@link Query#matches} does, so array traversal is identical) and each scalar leaf, and
  * each element of an array leaf, is looked up in the hash and range structures. Every entry
  * found is a candidate; candidates are de-duplicated with a per-thread stamp array indexed by
- * the entry's slot and confirmed by evaluating the whole query. The access predicate being a
+ * the entry's slot and confirmed by evaluating the whole query. A per-thread {@link Memo}
+ * remembers what each path resolved to in the event, so evaluating candidates does not walk
+ * again the paths the lookups walked (walking the JSON tree is most of the cost of matching). The access predicate being a
  * necessary condition, the result is exactly a linear scan's (a property test holds it to that).
  * Range lookups are inclusive and use keys that order like the values (possibly rounded), so
  * rounding can add candidates but never lose one.
@@ -148,7 +150,7 @@ public final class QueryIndex {
         try {
             for (PathIndex p : paths) {
                 s.path = p;
-                p.path.forEachLeaf(document, s);
+                p.path.forEachLeaf(document, s, s.memo);
             }
             for (Entry e : residue) {
                 s.offer(e);
@@ -214,6 +216,7 @@ public final class QueryIndex {
 
     /** Per-thread matching state: the candidate stamps and the leaf visitor. */
     private static final class Scratch implements FieldPath.LeafTest {
+        final Memo memo = new Memo();
         int[] stamps = new int[64];
         int stamp;
         boolean busy;
@@ -225,6 +228,7 @@ public final class QueryIndex {
         void begin(JsonNode document, long version, int capacity, Consumer<String> sink) {
             busy = true;
             this.document = document;
+            memo.reset(document);
             this.version = version;
             this.sink = sink;
             if (stamps.length < capacity) {
@@ -307,7 +311,7 @@ public final class QueryIndex {
                 return;
             }
             stamps[slot] = stamp;
-            if (e.query.matches(document)) {
+            if (e.query.root().matches(document, memo)) {
                 sink.accept(e.name);
             }
         }

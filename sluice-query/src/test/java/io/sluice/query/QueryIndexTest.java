@@ -173,4 +173,20 @@ class QueryIndexTest {
         }
         return batch;
     }
+
+    @Test
+    void pathsPastTheInternBoundStillMatch() {
+        for (int i = 0; i <= FieldPath.MAX_CANONICAL; i++) {
+            FieldPath.of("bound.filler" + i);
+        }
+        FieldPath late = FieldPath.of("bound.late.path");
+        assertThat(late.id()).isEqualTo(-1);
+        QueryIndex index = new QueryIndex();
+        index.put("late", Query.parse("{\"bound.late.path\": 3}"));
+        index.put("also", Query.parse("{\"bound.late.path\": {\"$gt\": 2}, \"x\": 1}"));
+        assertThat(index.match(json("{\"bound\": {\"late\": {\"path\": 3}}, \"x\": 1}")))
+                .containsExactlyInAnyOrder("late", "also");
+        assertThat(index.match(json("{\"bound\": {\"late\": {\"path\": [1, 3]}}}")))
+                .containsExactly("late");
+    }
 }
