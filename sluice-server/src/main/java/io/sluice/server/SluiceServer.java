@@ -12,13 +12,16 @@ import io.sluice.core.log.EventLog;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.LiveEvents;
 import io.sluice.core.log.Retention;
+import io.sluice.core.log.StoreFollower;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ServerConfig;
 import io.sluice.server.http.ConsumerApi;
 import io.sluice.server.http.HttpApi;
+import io.sluice.store.postgres.PostgresEventStore;
 import io.sluice.store.sqlite.SqliteEventStore;
 import java.time.Clock;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,8 +47,17 @@ public final class SluiceServer implements AutoCloseable {
     private final Retention retention;
     private final Javalin http;
 
-    private SluiceServer(ServerConfig config, EventStore store, EventLog log, Retention retention, Javalin http) {
+    private final StoreFollower follower;
+
+    private SluiceServer(
+            ServerConfig config,
+            EventStore store,
+            EventLog log,
+            StoreFollower follower,
+            Retention retention,
+            Javalin http) {
         this.config = config;
+        this.follower = follower;
         this.store = store;
         this.log = log;
         this.retention = retention;
@@ -80,12 +92,17 @@ public final class SluiceServer implements AutoCloseable {
             retention.start();
         }
 
+        // Who learns of committed events: from this server's own appends, or, when other
+        // servers append to the same database, from following the store.
+        StoreFollower follower = store.shared() ? new StoreFollower(store) : null;
+        Consumer<EventLog.Subscriber> announce = follower != null ? follower::subscribe : log::subscribe;
+
         LiveEvents live = new LiveEvents();
-        log.subscribe(live);
+        announce.accept(live);
         meters.gauge("sluice.stream.followers", live, LiveEvents::followers);
 
         Consumers consumers = new Consumers(store, clock);
-        log.subscribe(consumers);
+        announce.accept(consumers);
 
         HttpApi api = new HttpApi(log, live, config.limits(), meters);
         Javalin http = Javalin.create(c -> {
@@ -98,6 +115,9 @@ public final class SluiceServer implements AutoCloseable {
             http.start(config.bind(), config.port());
         } catch (RuntimeException e) {
             log.close();
+            if (follower != null) {
+                follower.close();
+            }
             store.close();
             throw new IllegalStateException(
                     "cannot listen on " + config.bind() + ":" + config.port() + ": "
@@ -112,15 +132,17 @@ public final class SluiceServer implements AutoCloseable {
                 http.port(),
                 store,
                 store.lastOffset());
-        return new SluiceServer(config, store, log, retention, http);
+        return new SluiceServer(config, store, log, follower, retention, http);
     }
 
     private static EventStore openStore(ServerConfig config, Clock clock) {
         return switch (config.store().type()) {
             case "sqlite" -> SqliteEventStore.open(config.store().path(), clock);
+            case "postgres" ->
+                PostgresEventStore.open(config.store().url(), config.store().schema(), clock);
             default ->
-                throw new ConfigException("store type '" + config.store().type()
-                        + "' is not available in this version of Sluice (available: sqlite)");
+                throw new ConfigException(
+                        "store type '" + config.store().type() + "' is not available (available: sqlite, postgres)");
         };
     }
 
@@ -145,6 +167,9 @@ public final class SluiceServer implements AutoCloseable {
         http.stop();
         retention.close();
         log.close();
+        if (follower != null) {
+            follower.close();
+        }
         store.close();
         LOG.info("Sluice stopped");
     }

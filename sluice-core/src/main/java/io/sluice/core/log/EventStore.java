@@ -30,6 +30,24 @@ public interface EventStore extends AutoCloseable {
     /** The offset of the last committed event, or 0 when the log is empty. */
     long lastOffset();
 
+    /**
+     * Whether other processes may append to this store (several servers on one database). The
+     * server then learns of committed events by following the store ({@link StoreFollower}),
+     * not from its own appends, so that every reader sees every process's events in offset order.
+     */
+    default boolean shared() {
+        return false;
+    }
+
+    /**
+     * Waits until events after {@code after} are committed, by any process, or the timeout
+     * passes; returns the last committed offset then. A store that is not {@linkplain #shared()
+     * shared} need not wait: its appends are announced by the log.
+     */
+    default long awaitAppended(long after, java.time.Duration timeout) throws InterruptedException {
+        return lastOffset();
+    }
+
     /** The offset of the first retained event, or {@code lastOffset() + 1} when none is retained. */
     long firstOffset();
 

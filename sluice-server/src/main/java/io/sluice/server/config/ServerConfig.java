@@ -40,9 +40,23 @@ public record ServerConfig(String bind, int port, Store store, Limits limits, Re
      *
      * @param type {@code sqlite} (the default) or {@code postgres}
      * @param path the SQLite data directory
-     * @param url the PostgreSQL JDBC URL
+     * @param url the PostgreSQL URL ({@code jdbc:postgresql://...} or {@code postgres://...})
+     * @param schema the PostgreSQL schema holding Sluice's tables (default {@code sluice})
      */
-    public record Store(String type, Path path, String url) {}
+    public record Store(String type, Path path, String url, String schema) {
+        /** The default PostgreSQL schema. */
+        public static final String DEFAULT_SCHEMA = "sluice";
+
+        /** The embedded store in {@code dir}. */
+        public static Store sqlite(Path dir) {
+            return new Store("sqlite", dir, null, null);
+        }
+
+        /** The shared store at {@code url}, in {@code schema}. */
+        public static Store postgres(String url, String schema) {
+            return new Store("postgres", null, url, schema);
+        }
+    }
 
     /**
      * Limits on what one request may carry; larger requests are refused with 413 and store nothing.
@@ -73,12 +87,7 @@ public record ServerConfig(String bind, int port, Store store, Limits limits, Re
     /** The defaults, with SQLite in {@code dataDir}. */
     public static ServerConfig defaults(Path dataDir) {
         return new ServerConfig(
-                "127.0.0.1",
-                DEFAULT_PORT,
-                new Store("sqlite", dataDir, null),
-                Limits.DEFAULT,
-                Retention.NONE,
-                Envelope.DEFAULT);
+                "127.0.0.1", DEFAULT_PORT, Store.sqlite(dataDir), Limits.DEFAULT, Retention.NONE, Envelope.DEFAULT);
     }
 
     public ServerConfig withBind(String newBind) {
@@ -90,7 +99,11 @@ public record ServerConfig(String bind, int port, Store store, Limits limits, Re
     }
 
     public ServerConfig withDataDir(Path dir) {
-        return new ServerConfig(bind, port, new Store("sqlite", dir, null), limits, retention, envelope);
+        return new ServerConfig(bind, port, Store.sqlite(dir), limits, retention, envelope);
+    }
+
+    public ServerConfig withStore(Store newStore) {
+        return new ServerConfig(bind, port, newStore, limits, retention, envelope);
     }
 
     public ServerConfig withRetention(Retention newRetention) {
@@ -179,17 +192,16 @@ public record ServerConfig(String bind, int port, Store store, Limits limits, Re
         Retention retention = Retention.NONE;
         JsonNode s = root.path("store");
         if (!s.isMissingNode()) {
-            r.keys(s, "store", Set.of("type", "path", "url", "retention"));
+            r.keys(s, "store", Set.of("type", "path", "url", "schema", "retention"));
             String type = r.text(s, "store.type", "sqlite");
             switch (type) {
-                case "sqlite" ->
-                    store = new Store("sqlite", base.resolve(r.text(s, "store.path", "sluice-data")), null);
+                case "sqlite" -> store = Store.sqlite(base.resolve(r.text(s, "store.path", "sluice-data")));
                 case "postgres" -> {
                     String url = r.text(s, "store.url", null);
                     if (url == null) {
                         throw new ConfigException(file + ": store.url: required with type postgres");
                     }
-                    store = new Store("postgres", null, url);
+                    store = Store.postgres(url, r.text(s, "store.schema", Store.DEFAULT_SCHEMA));
                 }
                 default ->
                     throw new ConfigException(file + ": store.type: must be sqlite or postgres, not '" + type + "'");

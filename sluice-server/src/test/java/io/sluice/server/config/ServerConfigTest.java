@@ -51,6 +51,13 @@ class ServerConfigTest {
         assertThat(ServerConfig.load(file("envelope: {id: uid, type: kind, time: at}\n"))
                         .envelope())
                 .isEqualTo(new Envelope("uid", "kind", "at"));
+        assertThat(ServerConfig.load(file("store: {type: postgres, url: 'postgres://db:5432/events'}\n"))
+                        .store())
+                .isEqualTo(ServerConfig.Store.postgres("postgres://db:5432/events", "sluice"));
+        assertThat(ServerConfig.load(file("store: {type: postgres, url: 'jdbc:postgresql://db/e', schema: s2}\n"))
+                        .store()
+                        .schema())
+                .isEqualTo("s2");
         assertThat(ServerConfig.load(file("store: {retention: {max_age: PT12H}}\n"))
                         .retention()
                         .maxAge())

@@ -1,0 +1,598 @@
+package io.sluice.store.postgres;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.sluice.core.log.EventStore;
+import io.sluice.core.log.OffsetOutOfRangeException;
+import io.sluice.core.log.StoreException;
+import io.sluice.core.log.StoredEvent;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import org.postgresql.PGConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The shared store: the log and the checkpoints in a PostgreSQL schema, which several Sluice
+ * servers may use at once.
+ *
+ * <h2>Implementation notes</h2>
+ *
+ * <p>Tables {@code events}, {@code checkpoints} and a one-row {@code head} holding the last
+ * offset, the offset retention deleted through, and the retained count and bytes. Every append
+ * begins by locking the head row ({@code SELECT ... FOR UPDATE}) and holds it until commit, so
+ * appends from every process are serialised: offsets are assigned gap-free, and an offset is
+ * visible only after every smaller one is, which is what lets a tailing reader read "after my
+ * position" without ever skipping an event that committed late. The lock also makes the
+ * duplicate-id check exact across processes (the next appender's statements see the previous
+ * commit). Rows are inserted with one {@code INSERT ... SELECT FROM unnest(arrays)} statement.
+ *
+ * <p>Each append also sends {@code NOTIFY} on the schema's channel. A listening connection on
+ * its own thread wakes {@link #awaitAppended} at once and re-reads the head, at least once a
+ * second, so a missed notification only delays, never loses. Retention locks the head row
+ * first too, so it cannot deadlock with an append that inserts an id being deleted.
+ *
+ * <p>Durability is PostgreSQL's: a commit returns once its WAL is flushed (with the default
+ * {@code synchronous_commit=on}).
+ */
+public final class PostgresEventStore implements EventStore {
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresEventStore.class);
+    private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+    private static final int SCAN_CHUNK = 1_000;
+    private static final long HEAD_REFRESH_MILLIS = 1_000;
+
+    private final String url;
+    private final String schema;
+    private final Clock clock;
+    private final HikariDataSource pool;
+    private final Thread listener;
+    private final Object headMoved = new Object();
+    private volatile Head head;
+    private volatile boolean closed;
+
+    /** The head row: last offset, offset deleted through, retained events and bytes. */
+    private record Head(long last, long deletedThrough, long events, long bytes) {}
+
+    private PostgresEventStore(String url, String schema, Clock clock) throws SQLException {
+        this.url = url;
+        this.schema = schema;
+        this.clock = clock;
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(url);
+        config.setMaximumPoolSize(8);
+        config.setPoolName("sluice-postgres");
+        config.setAutoCommit(true);
+        config.setConnectionInitSql("SET search_path TO " + schema);
+        config.setInitializationFailTimeout(10_000);
+        this.pool = new HikariDataSource(config);
+        createSchema();
+        this.head = readHead();
+        this.listener =
+                Thread.ofPlatform().name("sluice-postgres-listener").daemon().start(this::listen);
+    }
+
+    /**
+     * Opens (creating if needed) the store in {@code schema} of the database at {@code url}.
+     *
+     * @param url a JDBC URL ({@code jdbc:postgresql://host:port/db?user=...}) or a
+     *     {@code postgres://user:password@host:port/db} URL
+     * @param schema lower-case letters, digits and underscores
+     */
+    public static PostgresEventStore open(String url, String schema, Clock clock) {
+        if (!SCHEMA.matcher(schema).matches()) {
+            throw new StoreException("PostgreSQL schema name '" + schema
+                    + "' must be lower-case letters, digits and underscores, starting with a letter or underscore");
+        }
+        String jdbc = PostgresUrls.toJdbc(url);
+        try {
+            return new PostgresEventStore(jdbc, schema, clock);
+        } catch (SQLException | RuntimeException e) {
+            throw new StoreException(
+                    "cannot open the PostgreSQL store at " + PostgresUrls.redact(jdbc) + " (schema " + schema + "): "
+                            + rootMessage(e),
+                    e);
+        }
+    }
+
+    /** Opens the store with the wall clock. */
+    public static PostgresEventStore open(String url, String schema) {
+        return open(url, schema, Clock.systemUTC());
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage();
+    }
+
+    private void createSchema() throws SQLException {
+        try (Connection c = pool.getConnection();
+                Statement s = c.createStatement()) {
+            // Two servers starting at once both create: serialise on an advisory lock.
+            c.setAutoCommit(false);
+            s.execute("SELECT pg_advisory_xact_lock(hashtext('sluice.schema." + schema + "'))");
+            s.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
+            s.execute("CREATE TABLE IF NOT EXISTS " + schema + ".events ("
+                    + "log_offset bigint PRIMARY KEY, id text NOT NULL UNIQUE, type text,"
+                    + " ingested bigint NOT NULL, body text NOT NULL)");
+            s.execute("CREATE TABLE IF NOT EXISTS " + schema + ".checkpoints ("
+                    + "reader text PRIMARY KEY, log_offset bigint NOT NULL, state text, updated bigint NOT NULL)");
+            s.execute("CREATE TABLE IF NOT EXISTS " + schema + ".head ("
+                    + "one boolean PRIMARY KEY DEFAULT true CHECK (one), schema_version int NOT NULL,"
+                    + " last_offset bigint NOT NULL, deleted_through bigint NOT NULL,"
+                    + " events bigint NOT NULL, bytes bigint NOT NULL)");
+            s.execute("INSERT INTO " + schema + ".head(schema_version, last_offset, deleted_through, events, bytes)"
+                    + " VALUES (1, 0, 0, 0, 0) ON CONFLICT DO NOTHING");
+            c.commit();
+        }
+    }
+
+    private Head readHead() throws SQLException {
+        try (Connection c = pool.getConnection()) {
+            return readHead(c, false);
+        }
+    }
+
+    private static Head readHead(Connection c, boolean lock) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(
+                        "SELECT last_offset, deleted_through, events, bytes FROM head" + (lock ? " FOR UPDATE" : ""))) {
+            rs.next();
+            return new Head(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+        }
+    }
+
+    private String channel() {
+        return "sluice_" + schema;
+    }
+
+    // ------------------------------------------------------------------ appending
+
+    @Override
+    public List<Appended> append(List<NewEvent> events) {
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                Head before = readHead(c, true);
+                Map<String, Long> existing = storedOffsets(c, events);
+                List<Appended> results = new ArrayList<>(events.size());
+                Map<String, Long> inBatch = new HashMap<>();
+                List<NewEvent> fresh = new ArrayList<>(events.size());
+                long next = before.last();
+                long addedBytes = 0;
+                for (NewEvent e : events) {
+                    Long known = existing.get(e.id());
+                    if (known == null) {
+                        known = inBatch.get(e.id());
+                    }
+                    if (known != null) {
+                        results.add(new Appended(known, true));
+                        continue;
+                    }
+                    next++;
+                    inBatch.put(e.id(), next);
+                    fresh.add(e);
+                    addedBytes += e.json().getBytes(StandardCharsets.UTF_8).length;
+                    results.add(new Appended(next, false));
+                }
+                Head after = before;
+                if (!fresh.isEmpty()) {
+                    insert(c, before.last() + 1, fresh);
+                    after = new Head(
+                            next, before.deletedThrough(), before.events() + fresh.size(), before.bytes() + addedBytes);
+                    try (PreparedStatement ps =
+                            c.prepareStatement("UPDATE head SET last_offset = ?, events = ?, bytes = ?")) {
+                        ps.setLong(1, after.last());
+                        ps.setLong(2, after.events());
+                        ps.setLong(3, after.bytes());
+                        ps.executeUpdate();
+                    }
+                    try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, '')")) {
+                        ps.setString(1, channel()); // delivered on commit
+                        ps.execute();
+                    }
+                }
+                c.commit();
+                moved(after);
+                return results;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new StoreException("append failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, Long> storedOffsets(Connection c, List<NewEvent> events) throws SQLException {
+        Map<String, Long> found = new HashMap<>();
+        String[] ids = events.stream().map(NewEvent::id).toArray(String[]::new);
+        try (PreparedStatement ps = c.prepareStatement("SELECT id, log_offset FROM events WHERE id = ANY (?)")) {
+            ps.setArray(1, c.createArrayOf("text", ids));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    found.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+        }
+        return found;
+    }
+
+    private void insert(Connection c, long firstOffset, List<NewEvent> events) throws SQLException {
+        int n = events.size();
+        String[] ids = new String[n];
+        String[] types = new String[n];
+        String[] bodies = new String[n];
+        for (int i = 0; i < n; i++) {
+            NewEvent e = events.get(i);
+            ids[i] = e.id();
+            types[i] = e.type();
+            bodies[i] = e.json();
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO events(log_offset, id, type, ingested, body)"
+                + " SELECT ? + ord - 1, id, type, ?, body"
+                + " FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS t(id, type, body, ord)")) {
+            ps.setLong(1, firstOffset);
+            ps.setLong(2, clock.millis());
+            ps.setArray(3, c.createArrayOf("text", ids));
+            ps.setArray(4, c.createArrayOf("text", types));
+            ps.setArray(5, c.createArrayOf("text", bodies));
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Takes a head that was read from the database or just committed, unless a newer one is
+     * already known (the listener's read may finish after a later commit). Both offsets only grow.
+     */
+    private void moved(Head h) {
+        synchronized (headMoved) {
+            Head known = head;
+            if (h.last() >= known.last() && h.deletedThrough() >= known.deletedThrough()) {
+                head = h;
+            }
+            headMoved.notifyAll();
+        }
+    }
+
+    @Override
+    public long lastOffset() {
+        return head.last();
+    }
+
+    @Override
+    public long firstOffset() {
+        return head.deletedThrough() + 1;
+    }
+
+    @Override
+    public boolean shared() {
+        return true;
+    }
+
+    @Override
+    public long awaitAppended(long after, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (headMoved) {
+            while (head.last() <= after) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                headMoved.wait(Math.max(1, left / 1_000_000));
+            }
+            return head.last();
+        }
+    }
+
+    /** Listens for other processes' appends and re-reads the head when one comes, or each second. */
+    private void listen() {
+        while (!closed) {
+            try (Connection c = DriverManager.getConnection(url);
+                    Statement s = c.createStatement()) {
+                s.execute("SET search_path TO " + schema);
+                s.execute("LISTEN " + channel());
+                PGConnection pg = c.unwrap(PGConnection.class);
+                while (!closed) {
+                    pg.getNotifications((int) HEAD_REFRESH_MILLIS);
+                    moved(readHead(c, false));
+                }
+            } catch (SQLException e) {
+                if (!closed) {
+                    LOG.warn("PostgreSQL listener: {}; reconnecting", e.getMessage());
+                    try {
+                        Thread.sleep(HEAD_REFRESH_MILLIS);
+                    } catch (InterruptedException ie) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    @Override
+    public Page read(long after, int limit, Predicate<StoredEvent> filter) {
+        long first = firstOffset();
+        if (after < first - 1) {
+            throw new OffsetOutOfRangeException(after, first);
+        }
+        List<StoredEvent> out = new ArrayList<>();
+        long cursor = after;
+        try (Connection c = pool.getConnection();
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT log_offset, id, type, body FROM events WHERE log_offset > ? ORDER BY log_offset LIMIT ?")) {
+            while (out.size() < limit) {
+                ps.setLong(1, cursor);
+                ps.setInt(2, SCAN_CHUNK);
+                int rows = 0;
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        rows++;
+                        StoredEvent e =
+                                new StoredEvent(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4));
+                        if (rows == 1 && e.offset() > cursor + 1 && cursor == after) {
+                            // Another process's retention deleted what this one still thought retained.
+                            throw new OffsetOutOfRangeException(after, e.offset());
+                        }
+                        cursor = e.offset();
+                        if (filter.test(e)) {
+                            out.add(e);
+                            if (out.size() == limit) {
+                                break;
+                            }
+                        }
+                    }
+                }
+                if (rows < SCAN_CHUNK) {
+                    break;
+                }
+            }
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
+        }
+        return new Page(out, cursor);
+    }
+
+    @Override
+    public Optional<StoredEvent> byId(String id) {
+        try (Connection c = pool.getConnection();
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT log_offset, id, type, body FROM events WHERE id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next()
+                        ? Optional.of(new StoredEvent(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4)))
+                        : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
+        }
+    }
+
+    // ------------------------------------------------------------------ checkpoints
+
+    @Override
+    public Optional<Checkpoint> checkpoint(String reader) {
+        try (Connection c = pool.getConnection();
+                PreparedStatement ps =
+                        c.prepareStatement("SELECT log_offset, state FROM checkpoints WHERE reader = ?")) {
+            ps.setString(1, reader);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new Checkpoint(rs.getLong(1), rs.getString(2))) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void saveCheckpoint(String reader, Checkpoint checkpoint) {
+        try (Connection c = pool.getConnection();
+                PreparedStatement ps = c.prepareStatement(
+                        "INSERT INTO checkpoints(reader, log_offset, state, updated) VALUES (?, ?, ?, ?)"
+                                + " ON CONFLICT (reader) DO UPDATE SET log_offset = excluded.log_offset,"
+                                + " state = excluded.state, updated = excluded.updated")) {
+            ps.setString(1, reader);
+            ps.setLong(2, checkpoint.offset());
+            ps.setString(3, checkpoint.state());
+            ps.setLong(4, clock.millis());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("saving the checkpoint of " + reader + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public List<NamedCheckpoint> checkpoints() {
+        List<NamedCheckpoint> all = new ArrayList<>();
+        try (Connection c = pool.getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT reader, log_offset, state FROM checkpoints ORDER BY reader")) {
+            while (rs.next()) {
+                all.add(new NamedCheckpoint(rs.getString(1), new Checkpoint(rs.getLong(2), rs.getString(3))));
+            }
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
+        }
+        return all;
+    }
+
+    @Override
+    public boolean deleteCheckpoint(String reader) {
+        try (Connection c = pool.getConnection();
+                PreparedStatement ps = c.prepareStatement("DELETE FROM checkpoints WHERE reader = ?")) {
+            ps.setString(1, reader);
+            return ps.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw new StoreException("deleting the checkpoint of " + reader + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    // ------------------------------------------------------------------ retention
+
+    @Override
+    public long deleteThrough(long offset) {
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                Head h = readHead(c, true);
+                long through = Math.min(offset, h.last());
+                if (through <= h.deletedThrough()) {
+                    c.rollback();
+                    return 0;
+                }
+                long deleted;
+                long deletedBytes;
+                try (PreparedStatement ps = c.prepareStatement("WITH gone AS (DELETE FROM events WHERE log_offset <= ?"
+                        + " RETURNING octet_length(body) AS size) SELECT count(*), coalesce(sum(size), 0) FROM gone")) {
+                    ps.setLong(1, through);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        deleted = rs.getLong(1);
+                        deletedBytes = rs.getLong(2);
+                    }
+                }
+                Head after = new Head(h.last(), through, h.events() - deleted, h.bytes() - deletedBytes);
+                try (PreparedStatement ps =
+                        c.prepareStatement("UPDATE head SET deleted_through = ?, events = ?, bytes = ?")) {
+                    ps.setLong(1, after.deletedThrough());
+                    ps.setLong(2, after.events());
+                    ps.setLong(3, after.bytes());
+                    ps.executeUpdate();
+                }
+                c.commit();
+                moved(after);
+                return deleted;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new StoreException("retention delete failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Stats stats() {
+        try (Connection c = pool.getConnection()) {
+            Head h = readHead(c, false);
+            long oldest = 0;
+            if (h.events() > 0) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT ingested FROM events WHERE log_offset = ?")) {
+                    ps.setLong(1, h.deletedThrough() + 1);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        oldest = rs.next() ? rs.getLong(1) : 0;
+                    }
+                }
+            }
+            return new Stats(h.events(), h.bytes(), oldest);
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long offsetKeeping(long keep) {
+        Stats s = stats();
+        long first = firstOffset();
+        return s.events() > keep ? first + (s.events() - keep) - 1 : 0;
+    }
+
+    @Override
+    public long offsetKeepingBytes(long limit) {
+        Stats s = stats();
+        long excess = s.bytes() - limit;
+        if (excess <= 0) {
+            return 0;
+        }
+        // The running total of sizes from the oldest event, a chunk at a time.
+        long cursor = firstOffset() - 1;
+        long freed = 0;
+        try (Connection c = pool.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT log_offset, octet_length(body) FROM events"
+                        + " WHERE log_offset > ? ORDER BY log_offset LIMIT " + SCAN_CHUNK)) {
+            while (true) {
+                ps.setLong(1, cursor);
+                boolean any = false;
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        any = true;
+                        cursor = rs.getLong(1);
+                        freed += rs.getLong(2);
+                        if (freed >= excess) {
+                            return cursor;
+                        }
+                    }
+                }
+                if (!any) {
+                    return cursor;
+                }
+            }
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long lastOffsetIngestedBefore(long millis) {
+        // Ingest times rise with offsets (appends are serialised): binary search by primary key.
+        try (Connection c = pool.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT ingested FROM events WHERE log_offset = ?")) {
+            long lo = firstOffset();
+            long hi = lastOffset();
+            long found = 0;
+            while (lo <= hi) {
+                long mid = (lo + hi) >>> 1;
+                ps.setLong(1, mid);
+                long ingested;
+                try (ResultSet rs = ps.executeQuery()) {
+                    ingested = rs.next() ? rs.getLong(1) : Long.MIN_VALUE; // deleted meanwhile: older
+                }
+                if (ingested < millis) {
+                    found = mid;
+                    lo = mid + 1;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            return found;
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        listener.interrupt();
+        try {
+            listener.join(3_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        pool.close();
+    }
+
+    @Override
+    public String toString() {
+        return "PostgreSQL store " + PostgresUrls.redact(url) + " schema " + schema;
+    }
+}
