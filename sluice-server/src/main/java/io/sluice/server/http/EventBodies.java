@@ -8,7 +8,6 @@ import io.sluice.server.config.ServerConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -75,8 +74,12 @@ final class EventBodies {
     }
 
     private static JsonNode parse(byte[] bytes, String what) {
+        return parse(bytes, 0, bytes.length, what);
+    }
+
+    private static JsonNode parse(byte[] bytes, int offset, int length, String what) {
         try {
-            JsonNode node = Json.mapper().readTree(bytes);
+            JsonNode node = Json.mapper().readTree(bytes, offset, length);
             if (node == null || node.isMissingNode()) {
                 throw new ApiException(ErrorCode.INVALID_REQUEST, what + " is empty");
             }
@@ -116,19 +119,33 @@ final class EventBodies {
         return events;
     }
 
+    /** One event per line, parsed where it lies in the body (no copies); blank lines are skipped. */
     private static List<JsonNode> ndjson(byte[] bytes) {
         List<JsonNode> events = new ArrayList<>();
-        String text = new String(bytes, StandardCharsets.UTF_8);
         int line = 0;
-        for (String l : text.split("\n", -1)) {
-            line++;
-            String s = l.strip();
-            if (s.isEmpty()) {
-                continue;
+        int start = 0;
+        while (start <= bytes.length) {
+            int end = start;
+            while (end < bytes.length && bytes[end] != '\n') {
+                end++;
             }
-            events.add(parse(s.getBytes(StandardCharsets.UTF_8), "event " + events.size() + " (line " + line + ")"));
+            line++;
+            if (!blank(bytes, start, end)) {
+                events.add(parse(bytes, start, end - start, "event " + events.size() + " (line " + line + ")"));
+            }
+            start = end + 1;
         }
         return events;
+    }
+
+    private static boolean blank(byte[] bytes, int from, int to) {
+        for (int i = from; i < to; i++) {
+            byte b = bytes[i];
+            if (b != ' ' && b != '\t' && b != '\r') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Checks CloudEvents' required attributes (spec 1.0); the events are stored as sent. */

@@ -7,14 +7,14 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 
 /** PostgreSQL connection URLs: the libpq form users know, turned into the JDBC form, and redacted for logs. */
-final class PostgresUrls {
+public final class PostgresUrls {
     private PostgresUrls() {}
 
     /**
      * {@code jdbc:postgresql://...} as given; {@code postgres://user:password@host:port/db?params}
      * (or {@code postgresql://}) turned into the JDBC URL with user and password as parameters.
      */
-    static String toJdbc(String url) {
+    public static String toJdbc(String url) {
         if (url.startsWith("jdbc:postgresql:")) {
             return url;
         }
@@ -55,7 +55,7 @@ final class PostgresUrls {
     }
 
     /** The URL without its password, for messages and logs. */
-    static String redact(String url) {
+    public static String redact(String url) {
         return url.replaceAll("(?i)(password=)[^&]*", "$1***").replaceAll("(//[^/:@]*:)[^@/]*@", "$1***@");
     }
 }

@@ -1,0 +1,518 @@
+package io.sluice.server.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.api.Json;
+import io.sluice.store.postgres.PostgresUrls;
+import io.sluice.testkit.Notifications;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.HdrHistogram.Recorder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sluice bench ingest}: a load generator, in its own process, posting NDJSON batches of
+ * realistic 1 KB events to a server over HTTP.
+ *
+ * <p>Two measurements: the sustained rate with {@code --connections} closed loops each posting
+ * {@code --batch} events and waiting for the acknowledgement; and, with {@code --rate}, the
+ * acknowledgement latency at a fixed offered rate, requests sent on schedule whatever the
+ * server does (latency is counted from the scheduled time, so a stall is not hidden). The
+ * server's heap is sampled from {@code /metrics} throughout, to show whether memory stays flat.
+ * With {@code --spawn} the command starts the server itself, as a child process.
+ */
+@Command(
+        name = "ingest",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Posts NDJSON batches of ~1 KB OpenStack notifications to a server and reports events/s, acknowledgement"
+                    + " latency and the server's heap.",
+            "Without --rate: closed loops, as fast as acknowledgements come. With --rate: a fixed offered rate."
+        })
+final class IngestBench implements Callable<Integer> {
+    private static final int EVENT_BYTES = 1_000;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ServerUrl server;
+
+    @Option(
+            names = "--spawn",
+            description = "Start a server as a child process (fresh data directory or PostgreSQL schema) and load it.")
+    boolean spawn;
+
+    @Option(
+            names = "--postgres",
+            paramLabel = "URL",
+            description = "With --spawn: use the PostgreSQL store at URL, in a fresh schema dropped afterwards.")
+    String postgres;
+
+    @Option(
+            names = "--connections",
+            defaultValue = "8",
+            description = "Concurrent closed-loop producers (default: ${DEFAULT-VALUE}).")
+    int connections;
+
+    @Option(names = "--batch", defaultValue = "1000", description = "Events per request (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(
+            names = "--rate",
+            defaultValue = "0",
+            description = "Offered events/s, sent on schedule (0: as fast as possible; default: ${DEFAULT-VALUE}).")
+    int rate;
+
+    @Option(names = "--seconds", defaultValue = "30", description = "Measured seconds (default: ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Option(
+            names = "--warmup",
+            defaultValue = "5",
+            description = "Seconds of load before measuring (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+    private final AtomicLong sequence = new AtomicLong();
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private List<String> templates;
+
+    @Override
+    public Integer call() throws Exception {
+        if (connections < 1 || batch < 1 || seconds < 1 || warmup < 0 || rate < 0) {
+            throw new InvalidInputException(
+                    "--connections, --batch and --seconds must be positive; --warmup and --rate not negative");
+        }
+        if (postgres != null && !spawn) {
+            throw new InvalidInputException("--postgres needs --spawn (without it, the server's own config decides)");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        templates = events(10_000);
+        double averageBytes =
+                templates.stream().mapToInt(String::length).average().orElse(0) + 30;
+        Spawned server = spawn ? Spawned.start(postgres) : null; // else this.server names the target
+        try {
+            String target = server != null ? server.url : this.server.base();
+            awaitHealthy(target);
+            out.printf(
+                    Locale.ROOT,
+                    "sluice bench ingest: %s (%s), %d cores, Java %s, events ~%.0f bytes%n",
+                    target,
+                    server != null ? server.store : "running server",
+                    Runtime.getRuntime().availableProcessors(),
+                    Runtime.version(),
+                    averageBytes);
+            out.printf(
+                    Locale.ROOT,
+                    rate > 0
+                            ? "offered %,d events/s in requests of %d events, %d s after %d s warm-up%n"
+                            : "%d closed loops, requests of %d events, %d s after %d s warm-up%n",
+                    rate > 0 ? rate : connections,
+                    batch,
+                    seconds,
+                    warmup);
+            out.flush();
+            HeapSampler heap = new HeapSampler(target, server);
+            Result result = rate > 0 ? fixedRate(target, heap) : closedLoops(target, heap);
+            out.printf(
+                    Locale.ROOT,
+                    "%14s %12s %10s %10s %10s %10s%n",
+                    "events/s",
+                    "MB/s",
+                    "p50 ms",
+                    "p99 ms",
+                    "p99.9 ms",
+                    "max ms");
+            out.printf(
+                    Locale.ROOT,
+                    "%,14.0f %12.1f %10.2f %10.2f %10.2f %10.2f%n",
+                    result.events / (double) seconds,
+                    result.events * averageBytes / seconds / 1e6,
+                    result.latency.getValueAtPercentile(50) / 1e6,
+                    result.latency.getValueAtPercentile(99) / 1e6,
+                    result.latency.getValueAtPercentile(99.9) / 1e6,
+                    result.latency.getMaxValue() / 1e6);
+            out.printf(Locale.ROOT, "server memory (MB), sampled every second: %s%n", heap.summary());
+            if (result.failures > 0) {
+                out.printf(Locale.ROOT, "%d requests failed: first: %s%n", result.failures, result.firstFailure);
+            }
+            out.flush();
+            return result.failures > 0 ? 1 : 0;
+        } finally {
+            if (server != null) {
+                server.close();
+            }
+        }
+    }
+
+    private record Result(long events, org.HdrHistogram.Histogram latency, long failures, String firstFailure) {}
+
+    /** Closed loops: each posts a batch, waits for the acknowledgement, posts the next. */
+    private Result closedLoops(String target, HeapSampler heap) throws Exception {
+        Recorder latency = new Recorder(3);
+        AtomicLong acknowledged = new AtomicLong();
+        AtomicLong failures = new AtomicLong();
+        String[] firstFailure = {null};
+        long start = System.nanoTime();
+        long measureFrom = start + Duration.ofSeconds(warmup).toNanos();
+        long end = measureFrom + Duration.ofSeconds(seconds).toNanos();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int c = 0; c < connections; c++) {
+                pool.submit(() -> {
+                    while (System.nanoTime() < end) {
+                        long sent = System.nanoTime();
+                        String failure = post(target, body());
+                        long done = System.nanoTime();
+                        if (sent >= measureFrom && done <= end) {
+                            if (failure == null) {
+                                latency.recordValue(done - sent);
+                                acknowledged.addAndGet(batch);
+                            } else if (failures.getAndIncrement() == 0) {
+                                firstFailure[0] = failure;
+                            }
+                        }
+                    }
+                    return null;
+                });
+            }
+            heap.sampleUntil(end);
+        }
+        return new Result(acknowledged.get(), latency.getIntervalHistogram(), failures.get(), firstFailure[0]);
+    }
+
+    /** Open loop: requests start on schedule, each on its own virtual thread. */
+    private Result fixedRate(String target, HeapSampler heap) throws Exception {
+        Recorder latency = new Recorder(3);
+        AtomicLong acknowledged = new AtomicLong();
+        AtomicLong failures = new AtomicLong();
+        String[] firstFailure = {null};
+        double requestsPerSecond = rate / (double) batch;
+        long interval = (long) (1e9 / requestsPerSecond);
+        long start = System.nanoTime();
+        long measureFrom = start + Duration.ofSeconds(warmup).toNanos();
+        long end = measureFrom + Duration.ofSeconds(seconds).toNanos();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            Thread.ofPlatform().daemon().start(() -> heap.sampleUntil(end));
+            for (long i = 0; ; i++) {
+                long scheduled = start + i * interval;
+                if (scheduled >= end) {
+                    break;
+                }
+                long wait = scheduled - System.nanoTime();
+                if (wait > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                }
+                String body = body();
+                pool.submit(() -> {
+                    String failure = post(target, body);
+                    long done = System.nanoTime();
+                    if (scheduled >= measureFrom) {
+                        if (failure == null) {
+                            latency.recordValue(done - scheduled);
+                            acknowledged.addAndGet(batch);
+                        } else if (failures.getAndIncrement() == 0) {
+                            firstFailure[0] = failure;
+                        }
+                    }
+                });
+            }
+        }
+        return new Result(acknowledged.get(), latency.getIntervalHistogram(), failures.get(), firstFailure[0]);
+    }
+
+    /** Posts one request; null when acknowledged, else what went wrong. */
+    private String post(String target, String body) {
+        try {
+            HttpResponse<String> r = http.send(
+                    HttpRequest.newBuilder(URI.create(target + "/v1/events"))
+                            .header("Content-Type", "application/x-ndjson")
+                            .POST(HttpRequest.BodyPublishers.ofString(body))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? null : "HTTP " + r.statusCode() + ": " + r.body();
+        } catch (IOException e) {
+            return e.toString();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
+    /** A request: {@code batch} events with fresh ids, one per line. */
+    private String body() {
+        StringBuilder b = new StringBuilder(batch * (EVENT_BYTES + 40));
+        for (int i = 0; i < batch; i++) {
+            long n = sequence.getAndIncrement();
+            String template = templates.get((int) (n % templates.size()));
+            b.append("{\"id\":\"").append(run).append('-').append(n).append("\",");
+            b.append(template, 1, template.length()).append('\n'); // the template without its "{"
+        }
+        return b.toString();
+    }
+
+    /**
+     * OpenStack notifications from the notigen templates with a {@code type}, cut to about
+     * {@value #EVENT_BYTES} bytes: the largest payload fields go first (image metadata and the
+     * like), then a {@code note} field pads what is shorter.
+     */
+    private static List<String> events(int count) {
+        List<String> out = new ArrayList<>(count);
+        for (ObjectNode n : Notifications.load().take(count, 7)) {
+            ObjectNode e = n.deepCopy();
+            e.remove("id");
+            e.put("type", n.path("event_type").asText("compute.instance.update"));
+            String json = Json.write(e);
+            if (e.get("payload") instanceof ObjectNode payload) {
+                while (json.length() > EVENT_BYTES && !payload.isEmpty()) {
+                    String largest = null;
+                    int size = -1;
+                    for (var field : payload.properties()) {
+                        int fieldSize = Json.write(field.getValue()).length();
+                        if (fieldSize > size) {
+                            size = fieldSize;
+                            largest = field.getKey();
+                        }
+                    }
+                    payload.remove(largest);
+                    json = Json.write(e);
+                }
+            }
+            if (json.length() < EVENT_BYTES - 20) {
+                e.put("note", "x".repeat(EVENT_BYTES - json.length() - 10));
+                json = Json.write(e);
+            }
+            out.add(json);
+        }
+        return out;
+    }
+
+    private void awaitHealthy(String target) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String last = "no answer";
+        while (System.nanoTime() < deadline) {
+            try {
+                HttpResponse<String> r = http.send(
+                        HttpRequest.newBuilder(URI.create(target + "/healthz")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+                last = "HTTP " + r.statusCode();
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            Thread.sleep(100);
+        }
+        throw new InvalidInputException("no Sluice server answers at " + target + "/healthz (" + last + ")");
+    }
+
+    /** The server's heap used, from its Prometheus metrics, once a second. */
+    private final class HeapSampler {
+        private final String target;
+        private final Spawned server;
+        private final List<Double> samples = new ArrayList<>();
+        private final List<Double> rss = new ArrayList<>();
+
+        HeapSampler(String target, Spawned server) {
+            this.target = target;
+            this.server = server;
+        }
+
+        void sampleUntil(long end) {
+            while (System.nanoTime() < end) {
+                double mb = heapMb();
+                double rssMb = server == null ? -1 : server.rssMb();
+                synchronized (samples) {
+                    if (mb >= 0) {
+                        samples.add(mb);
+                    }
+                    if (rssMb >= 0) {
+                        rss.add(rssMb);
+                    }
+                }
+                try {
+                    Thread.sleep(1_000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        private double heapMb() {
+            try {
+                HttpResponse<Stream<String>> r = http.send(
+                        HttpRequest.newBuilder(URI.create(target + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofLines());
+                return r.body()
+                                .filter(l -> l.startsWith("jvm_memory_used_bytes{area=\"heap\""))
+                                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                                .sum()
+                        / 1e6;
+            } catch (IOException | RuntimeException e) {
+                return -1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1;
+            }
+        }
+
+        String summary() {
+            synchronized (samples) {
+                String heap = summary(samples);
+                return rss.isEmpty() ? "heap " + heap : "heap " + heap + "; process RSS " + summary(rss);
+            }
+        }
+
+        private static String summary(List<Double> samples) {
+            {
+                if (samples.isEmpty()) {
+                    return "no samples";
+                }
+                int n = samples.size();
+                double first = samples.getFirst();
+                double max = samples.stream().max(Comparator.naturalOrder()).orElse(0.0);
+                double lastQuarter = samples.subList(n - Math.max(1, n / 4), n).stream()
+                        .mapToDouble(Double::doubleValue)
+                        .average()
+                        .orElse(0);
+                double firstQuarter = samples.subList(0, Math.max(1, n / 4)).stream()
+                        .mapToDouble(Double::doubleValue)
+                        .average()
+                        .orElse(0);
+                return String.format(
+                        Locale.ROOT,
+                        "first %.0f, max %.0f, first-quarter mean %.0f, last-quarter mean %.0f (%d samples)",
+                        first,
+                        max,
+                        firstQuarter,
+                        lastQuarter,
+                        n);
+            }
+        }
+    }
+
+    /** A server started as a child process on a free port, with its own data. */
+    private static final class Spawned implements AutoCloseable {
+        final Process process;
+        final String url;
+        final String store;
+        final Path dir;
+        final String postgresUrl;
+        final String schema;
+
+        private Spawned(Process process, String url, String store, Path dir, String postgresUrl, String schema) {
+            this.process = process;
+            this.url = url;
+            this.store = store;
+            this.dir = dir;
+            this.postgresUrl = postgresUrl;
+            this.schema = schema;
+        }
+
+        static Spawned start(String postgresUrl) throws IOException {
+            int port;
+            try (ServerSocket s = new ServerSocket(0)) {
+                port = s.getLocalPort();
+            }
+            Path dir = Files.createTempDirectory("sluice-bench-ingest");
+            String schema = null;
+            List<String> command = new ArrayList<>();
+            command.add(ProcessHandle.current().info().command().orElse("java"));
+            command.add("-Xmx1g"); // memory must stay flat: a leak would show as an OutOfMemoryError
+            command.add("-cp");
+            command.add(System.getProperty("java.class.path"));
+            command.add("io.sluice.server.Main");
+            command.add("server");
+            command.add("--port");
+            command.add(String.valueOf(port));
+            String store;
+            if (postgresUrl != null) {
+                schema = "sluice_bench_"
+                        + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+                Path config = dir.resolve("sluice.yaml");
+                Files.writeString(
+                        config,
+                        "store: {type: postgres, url: '" + postgresUrl.replace("'", "''") + "', schema: " + schema
+                                + "}\n");
+                command.add("--config");
+                command.add(config.toString());
+                store = "spawned, PostgreSQL schema " + schema;
+            } else {
+                command.add("--data");
+                command.add(dir.resolve("data").toString());
+                store = "spawned, SQLite in a fresh directory";
+            }
+            Process p = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("server.log").toFile())
+                    .start();
+            return new Spawned(p, "http://127.0.0.1:" + port, store, dir, postgresUrl, schema);
+        }
+
+        /** The server process's resident set size, from /proc (Linux), or -1. */
+        double rssMb() {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
+                    if (line.startsWith("VmRSS:")) {
+                        return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1e3;
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // not Linux, or the process is gone
+            }
+            return -1;
+        }
+
+        @Override
+        public void close() {
+            process.destroy();
+            try {
+                process.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (schema != null) {
+                try (Connection c = DriverManager.getConnection(PostgresUrls.toJdbc(postgresUrl));
+                        Statement s = c.createStatement()) {
+                    s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+                } catch (SQLException e) {
+                    System.err.println("could not drop benchmark schema " + schema + ": " + e.getMessage());
+                }
+            }
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException ignored) {
+                // a temporary directory: the system cleans it up eventually
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.sluice.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.server.SluiceServer;
+import io.sluice.server.config.ServerConfig;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code sluice bench ingest} against a real server: it loads it and reports what it measured. */
+class IngestBenchTest {
+    @TempDir
+    Path data;
+
+    private static String run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = SluiceCommand.commandLine(new PrintWriter(out), new PrintWriter(err))
+                .execute(args);
+        assertThat(exit).as(err.toString()).isZero();
+        return out.toString();
+    }
+
+    @Test
+    void closedLoopsAndAFixedRateReportEventsLatencyAndMemoryAndTheEventsAreStored() {
+        try (SluiceServer server =
+                SluiceServer.start(ServerConfig.defaults(data).withPort(0))) {
+            String closed = run(
+                    "bench",
+                    "ingest",
+                    "--url",
+                    server.url(),
+                    "--seconds",
+                    "1",
+                    "--warmup",
+                    "0",
+                    "--connections",
+                    "2",
+                    "--batch",
+                    "50");
+            assertThat(closed).contains("2 closed loops, requests of 50 events").contains("events/s", "p99 ms");
+            assertThat(closed).containsPattern("server memory \\(MB\\).*heap first \\d+");
+            long stored = server.log().store().lastOffset();
+            assertThat(stored).isPositive();
+            assertThat(stored % 50).isZero(); // whole requests only
+            assertThat(server.log()
+                            .store()
+                            .read(0, 1, e -> true)
+                            .events()
+                            .getFirst()
+                            .json()
+                            .length())
+                    .isBetween(900, 1_200);
+
+            String fixed = run(
+                    "bench",
+                    "ingest",
+                    "--url",
+                    server.url(),
+                    "--seconds",
+                    "1",
+                    "--warmup",
+                    "0",
+                    "--rate",
+                    "500",
+                    "--batch",
+                    "10");
+            assertThat(fixed).contains("offered 500 events/s in requests of 10 events");
+            assertThat(fixed.lines().filter(l -> l.trim().matches("[0-9,]+ .*")).findFirst())
+                    .hasValueSatisfying(row -> assertThat(row.trim()).startsWith("500 "));
+            assertThat(server.log().store().lastOffset()).isEqualTo(stored + 500);
+        }
+    }
+}
