@@ -21,13 +21,21 @@ import java.util.Locale;
 final class EventBodies {
     private EventBodies() {}
 
-    static List<JsonNode> read(String contentType, InputStream body, ServerConfig.Limits limits) throws IOException {
+    /**
+     * The events of a request body.
+     *
+     * @param texts for NDJSON, the text of each event as received (stored as is); else null
+     */
+    record Body(List<JsonNode> events, List<String> texts) {}
+
+    static Body read(String contentType, InputStream body, ServerConfig.Limits limits) throws IOException {
         String type = mediaType(contentType);
         byte[] bytes = readLimited(body, limits.maxBodyBytes());
+        List<String> texts = new ArrayList<>();
         List<JsonNode> events =
                 switch (type) {
                     case "application/json", "" -> json(bytes);
-                    case "application/x-ndjson", "application/jsonl", "application/ndjson" -> ndjson(bytes);
+                    case "application/x-ndjson", "application/jsonl", "application/ndjson" -> ndjson(bytes, texts);
                     case "application/cloudevents+json" -> cloudEvents(List.of(parse(bytes, "the body")), false);
                     case "application/cloudevents-batch+json" -> cloudEvents(arrayOf(parse(bytes, "the body")), true);
                     default ->
@@ -43,7 +51,7 @@ final class EventBodies {
                     "the request has " + events.size() + " events; at most " + limits.maxEventsPerRequest()
                             + " are accepted per request");
         }
-        return events;
+        return new Body(events, texts.isEmpty() ? null : texts);
     }
 
     private static String mediaType(String contentType) {
@@ -120,7 +128,7 @@ final class EventBodies {
     }
 
     /** One event per line, parsed where it lies in the body (no copies); blank lines are skipped. */
-    private static List<JsonNode> ndjson(byte[] bytes) {
+    private static List<JsonNode> ndjson(byte[] bytes, List<String> texts) {
         List<JsonNode> events = new ArrayList<>();
         int line = 0;
         int start = 0;

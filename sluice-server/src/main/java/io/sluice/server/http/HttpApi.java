@@ -86,10 +86,11 @@ public final class HttpApi {
 
     /** {@code POST /v1/events}: answers after the events are durable. */
     private void append(Context ctx) throws IOException {
-        List<JsonNode> documents = EventBodies.read(ctx.contentType(), ctx.bodyInputStream(), limits);
+        EventBodies.Body request = EventBodies.read(ctx.contentType(), ctx.bodyInputStream(), limits);
+        List<JsonNode> documents = request.events();
         EventLog.AppendResult result;
         try {
-            result = log.append(documents).get(60, TimeUnit.SECONDS);
+            result = log.append(documents, request.texts()).get(60, TimeUnit.SECONDS);
         } catch (EventTooLargeException e) {
             throw new ApiException(
                     ErrorCode.TOO_LARGE, e.getMessage(), Json.object().put("index", e.index()));

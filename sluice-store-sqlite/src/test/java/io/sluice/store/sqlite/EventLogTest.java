@@ -71,6 +71,30 @@ class EventLogTest {
     }
 
     @Test
+    void receivedTextIsStoredAsIsWithAddedEnvelopeFieldsSplicedInFront() throws Exception {
+        List<String> texts = List.of(
+                "{ \"type\": \"a\", \"n\": 1.50 }",
+                "{\"id\":\"mine\",\"time\":\"2020-01-01T00:00:00Z\",\"type\":\"b\"}\r",
+                "{}",
+                "{\"id\":null,\"type\":\"c\"}");
+        List<ObjectNode> docs = texts.stream().map(EventLogTest::doc).toList();
+        log.append(docs, texts).get(10, TimeUnit.SECONDS);
+        List<String> stored = store.read(0, 10, e -> true).events().stream()
+                .map(StoredEvent::json)
+                .toList();
+        assertThat(stored)
+                .containsExactly(
+                        "{\"id\":\"gen-1\",\"time\":\"2026-03-04T05:06:07Z\", \"type\": \"a\", \"n\": 1.50 }",
+                        "{\"id\":\"mine\",\"time\":\"2020-01-01T00:00:00Z\",\"type\":\"b\"}",
+                        "{\"id\":\"gen-2\",\"time\":\"2026-03-04T05:06:07Z\"}",
+                        "{\"id\":\"gen-3\",\"type\":\"c\",\"time\":\"2026-03-04T05:06:07Z\"}"); // null id:
+        // re-serialised
+        for (int i = 0; i < stored.size(); i++) {
+            assertThat(Json.parse(stored.get(i))).isEqualTo(docs.get(i)); // the same document as was normalised
+        }
+    }
+
+    @Test
     void anInvalidEventRejectsTheWholeRequestNamingItsIndex() {
         assertThatThrownBy(() -> log.append(List.of(doc("{\"a\":1}"), doc("{\"time\":5}"))))
                 .isInstanceOf(InvalidBatchException.class)
