@@ -103,6 +103,7 @@ public final class SluiceServer implements AutoCloseable {
 
         Consumers consumers = new Consumers(store, clock);
         announce.accept(consumers);
+        meters.gauge("sluice.consumers.waiting", consumers, Consumers::waiting);
 
         HttpApi api = new HttpApi(log, live, config.limits(), meters);
         Javalin http = Javalin.create(c -> {

@@ -65,6 +65,14 @@ class SharedPostgresServersTest {
                 HttpRequest.newBuilder(URI.create(server.url() + path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** Polls a server's metrics until a line reads {@code line}, for at most ten seconds. */
+    private void awaitMetric(SluiceServer server, String line) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!get(server, "/metrics").body().lines().anyMatch(line::equals)) {
+            assertThat(System.nanoTime()).as("metric line '%s' in time", line).isLessThan(deadline);
+        }
+    }
+
     /** The SSE ids of the first {@code n} events streamed by {@code server}. */
     private CompletableFuture<List<Long>> streamIds(SluiceServer server, int n) throws Exception {
         HttpResponse<InputStream> response = http.send(
@@ -140,7 +148,7 @@ class SharedPostgresServersTest {
                 HttpRequest.newBuilder(URI.create(a.url() + "/v1/consumers/worker/next?max=10&wait=20"))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
-        Thread.sleep(300);
+        awaitMetric(a, "sluice_consumers_waiting 1.0"); // the long poll is waiting on server a
         long started = System.nanoTime();
         assertThat(post(b, "{\"type\":\"second\"}").statusCode()).isEqualTo(200);
         HttpResponse<String> got = waiting.get(30, TimeUnit.SECONDS);

@@ -52,6 +52,7 @@ public final class Consumers implements EventLog.Subscriber {
     private final Map<String, Consumer> consumers = new ConcurrentHashMap<>();
     private final ReentrantLock signal = new ReentrantLock();
     private final Condition committed = signal.newCondition();
+    private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
 
     public Consumers(EventStore store, Clock clock) {
         this.store = store;
@@ -227,14 +228,21 @@ public final class Consumers implements EventLog.Subscriber {
         }
     }
 
+    /** How many {@link #next} calls are waiting for new events now (long polls), for metrics. */
+    public int waiting() {
+        return waiting.get();
+    }
+
     private void awaitCommitAfter(long seen, long nanos) throws InterruptedException {
         signal.lock();
+        waiting.incrementAndGet();
         try {
             long left = nanos;
             while (commits == seen && left > 0) {
                 left = committed.awaitNanos(left);
             }
         } finally {
+            waiting.decrementAndGet();
             signal.unlock();
         }
     }

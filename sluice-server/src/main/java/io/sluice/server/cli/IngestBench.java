@@ -176,15 +176,34 @@ final class IngestBench implements Callable<Integer> {
 
     private record Result(long events, org.HdrHistogram.Histogram latency, long failures, String firstFailure) {}
 
+    /** What the measured requests did: acknowledged events, their latency, failures. */
+    private final class Tally {
+        private final Recorder latency = new Recorder(3);
+        private final AtomicLong acknowledged = new AtomicLong();
+        private final AtomicLong failures = new AtomicLong();
+        private volatile String firstFailure;
+
+        /** One request, from {@code startNanos} (sent or scheduled) to {@code doneNanos}. */
+        void record(long startNanos, long doneNanos, String failure) {
+            if (failure == null) {
+                latency.recordValue(doneNanos - startNanos);
+                acknowledged.addAndGet(batch);
+            } else if (failures.getAndIncrement() == 0) {
+                firstFailure = failure;
+            }
+        }
+
+        Result result() {
+            return new Result(acknowledged.get(), latency.getIntervalHistogram(), failures.get(), firstFailure);
+        }
+    }
+
     /** Closed loops: each posts a batch, waits for the acknowledgement, posts the next. */
-    private Result closedLoops(String target, HeapSampler heap) throws Exception {
-        Recorder latency = new Recorder(3);
-        AtomicLong acknowledged = new AtomicLong();
-        AtomicLong failures = new AtomicLong();
-        String[] firstFailure = {null};
-        long start = System.nanoTime();
-        long measureFrom = start + Duration.ofSeconds(warmup).toNanos();
+    private Result closedLoops(String target, HeapSampler heap) {
+        Tally tally = new Tally();
+        long measureFrom = System.nanoTime() + Duration.ofSeconds(warmup).toNanos();
         long end = measureFrom + Duration.ofSeconds(seconds).toNanos();
+        heap.startSampling(end);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int c = 0; c < connections; c++) {
                 pool.submit(() -> {
@@ -193,60 +212,37 @@ final class IngestBench implements Callable<Integer> {
                         String failure = post(target, body());
                         long done = System.nanoTime();
                         if (sent >= measureFrom && done <= end) {
-                            if (failure == null) {
-                                latency.recordValue(done - sent);
-                                acknowledged.addAndGet(batch);
-                            } else if (failures.getAndIncrement() == 0) {
-                                firstFailure[0] = failure;
-                            }
+                            tally.record(sent, done, failure);
                         }
                     }
-                    return null;
                 });
             }
-            heap.sampleUntil(end);
         }
-        return new Result(acknowledged.get(), latency.getIntervalHistogram(), failures.get(), firstFailure[0]);
+        return tally.result();
     }
 
     /** Open loop: requests start on schedule, each on its own virtual thread. */
-    private Result fixedRate(String target, HeapSampler heap) throws Exception {
-        Recorder latency = new Recorder(3);
-        AtomicLong acknowledged = new AtomicLong();
-        AtomicLong failures = new AtomicLong();
-        String[] firstFailure = {null};
-        double requestsPerSecond = rate / (double) batch;
-        long interval = (long) (1e9 / requestsPerSecond);
+    private Result fixedRate(String target, HeapSampler heap) {
+        Tally tally = new Tally();
+        long interval = (long) (1e9 * batch / rate);
         long start = System.nanoTime();
         long measureFrom = start + Duration.ofSeconds(warmup).toNanos();
         long end = measureFrom + Duration.ofSeconds(seconds).toNanos();
+        heap.startSampling(end);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            Thread.ofPlatform().daemon().start(() -> heap.sampleUntil(end));
-            for (long i = 0; ; i++) {
-                long scheduled = start + i * interval;
-                if (scheduled >= end) {
-                    break;
-                }
-                long wait = scheduled - System.nanoTime();
-                if (wait > 0) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
-                }
+            for (long scheduled = start; scheduled < end; scheduled += interval) {
+                java.util.concurrent.locks.LockSupport.parkNanos(scheduled - System.nanoTime());
                 String body = body();
+                long due = scheduled;
                 pool.submit(() -> {
                     String failure = post(target, body);
-                    long done = System.nanoTime();
-                    if (scheduled >= measureFrom) {
-                        if (failure == null) {
-                            latency.recordValue(done - scheduled);
-                            acknowledged.addAndGet(batch);
-                        } else if (failures.getAndIncrement() == 0) {
-                            firstFailure[0] = failure;
-                        }
+                    if (due >= measureFrom) {
+                        tally.record(due, System.nanoTime(), failure);
                     }
                 });
             }
         }
-        return new Result(acknowledged.get(), latency.getIntervalHistogram(), failures.get(), firstFailure[0]);
+        return tally.result();
     }
 
     /** Posts one request; null when acknowledged, else what went wrong. */
@@ -347,7 +343,12 @@ final class IngestBench implements Callable<Integer> {
             this.server = server;
         }
 
-        void sampleUntil(long end) {
+        /** Samples once a second on a thread of its own until {@code end} (a nanoTime). */
+        void startSampling(long end) {
+            Thread.ofPlatform().daemon().name("sluice-bench-sampler").start(() -> sampleUntil(end));
+        }
+
+        private void sampleUntil(long end) {
             while (System.nanoTime() < end) {
                 double mb = heapMb();
                 double rssMb = server == null ? -1 : server.rssMb();
@@ -393,30 +394,28 @@ final class IngestBench implements Callable<Integer> {
         }
 
         private static String summary(List<Double> samples) {
-            {
-                if (samples.isEmpty()) {
-                    return "no samples";
-                }
-                int n = samples.size();
-                double first = samples.getFirst();
-                double max = samples.stream().max(Comparator.naturalOrder()).orElse(0.0);
-                double lastQuarter = samples.subList(n - Math.max(1, n / 4), n).stream()
-                        .mapToDouble(Double::doubleValue)
-                        .average()
-                        .orElse(0);
-                double firstQuarter = samples.subList(0, Math.max(1, n / 4)).stream()
-                        .mapToDouble(Double::doubleValue)
-                        .average()
-                        .orElse(0);
-                return String.format(
-                        Locale.ROOT,
-                        "first %.0f, max %.0f, first-quarter mean %.0f, last-quarter mean %.0f (%d samples)",
-                        first,
-                        max,
-                        firstQuarter,
-                        lastQuarter,
-                        n);
+            if (samples.isEmpty()) {
+                return "no samples";
             }
+            int n = samples.size();
+            double first = samples.getFirst();
+            double max = samples.stream().max(Comparator.naturalOrder()).orElse(0.0);
+            double lastQuarter = samples.subList(n - Math.max(1, n / 4), n).stream()
+                    .mapToDouble(Double::doubleValue)
+                    .average()
+                    .orElse(0);
+            double firstQuarter = samples.subList(0, Math.max(1, n / 4)).stream()
+                    .mapToDouble(Double::doubleValue)
+                    .average()
+                    .orElse(0);
+            return String.format(
+                    Locale.ROOT,
+                    "first %.0f, max %.0f, first-quarter mean %.0f, last-quarter mean %.0f (%d samples)",
+                    first,
+                    max,
+                    firstQuarter,
+                    lastQuarter,
+                    n);
         }
     }
 

@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.OffsetOutOfRangeException;
+import io.sluice.core.log.SqlStoreQueries;
 import io.sluice.core.log.StoreException;
 import io.sluice.core.log.StoredEvent;
 import java.nio.charset.StandardCharsets;
@@ -52,7 +53,6 @@ import org.slf4j.LoggerFactory;
 public final class PostgresEventStore implements EventStore {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresEventStore.class);
     private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
-    private static final int SCAN_CHUNK = 1_000;
     private static final long HEAD_REFRESH_MILLIS = 1_000;
 
     private final String url;
@@ -146,6 +146,17 @@ public final class PostgresEventStore implements EventStore {
     private Head readHead() throws SQLException {
         try (Connection c = pool.getConnection()) {
             return readHead(c, false);
+        }
+    }
+
+    /** The head as the database has it now (other processes append and delete too). */
+    private Head currentHead() {
+        try {
+            Head h = readHead();
+            moved(h);
+            return h;
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
         }
     }
 
@@ -334,54 +345,17 @@ public final class PostgresEventStore implements EventStore {
         if (after < first - 1) {
             throw new OffsetOutOfRangeException(after, first);
         }
-        List<StoredEvent> out = new ArrayList<>();
-        long cursor = after;
-        try (Connection c = pool.getConnection();
-                PreparedStatement ps = c.prepareStatement(
-                        "SELECT log_offset, id, type, body FROM events WHERE log_offset > ? ORDER BY log_offset LIMIT ?")) {
-            while (out.size() < limit) {
-                ps.setLong(1, cursor);
-                ps.setInt(2, SCAN_CHUNK);
-                int rows = 0;
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        rows++;
-                        StoredEvent e =
-                                new StoredEvent(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4));
-                        if (rows == 1 && e.offset() > cursor + 1 && cursor == after) {
-                            // Another process's retention deleted what this one still thought retained.
-                            throw new OffsetOutOfRangeException(after, e.offset());
-                        }
-                        cursor = e.offset();
-                        if (filter.test(e)) {
-                            out.add(e);
-                            if (out.size() == limit) {
-                                break;
-                            }
-                        }
-                    }
-                }
-                if (rows < SCAN_CHUNK) {
-                    break;
-                }
-            }
+        try (Connection c = pool.getConnection()) {
+            return SqlStoreQueries.read(c, after, limit, filter); // also catches another process's retention
         } catch (SQLException e) {
             throw new StoreException("read failed: " + e.getMessage(), e);
         }
-        return new Page(out, cursor);
     }
 
     @Override
     public Optional<StoredEvent> byId(String id) {
-        try (Connection c = pool.getConnection();
-                PreparedStatement ps =
-                        c.prepareStatement("SELECT log_offset, id, type, body FROM events WHERE id = ?")) {
-            ps.setString(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next()
-                        ? Optional.of(new StoredEvent(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4)))
-                        : Optional.empty();
-            }
+        try (Connection c = pool.getConnection()) {
+            return SqlStoreQueries.byId(c, id);
         } catch (SQLException e) {
             throw new StoreException("read failed: " + e.getMessage(), e);
         }
@@ -391,13 +365,8 @@ public final class PostgresEventStore implements EventStore {
 
     @Override
     public Optional<Checkpoint> checkpoint(String reader) {
-        try (Connection c = pool.getConnection();
-                PreparedStatement ps =
-                        c.prepareStatement("SELECT log_offset, state FROM checkpoints WHERE reader = ?")) {
-            ps.setString(1, reader);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new Checkpoint(rs.getLong(1), rs.getString(2))) : Optional.empty();
-            }
+        try (Connection c = pool.getConnection()) {
+            return SqlStoreQueries.checkpoint(c, reader);
         } catch (SQLException e) {
             throw new StoreException("read failed: " + e.getMessage(), e);
         }
@@ -405,16 +374,8 @@ public final class PostgresEventStore implements EventStore {
 
     @Override
     public void saveCheckpoint(String reader, Checkpoint checkpoint) {
-        try (Connection c = pool.getConnection();
-                PreparedStatement ps = c.prepareStatement(
-                        "INSERT INTO checkpoints(reader, log_offset, state, updated) VALUES (?, ?, ?, ?)"
-                                + " ON CONFLICT (reader) DO UPDATE SET log_offset = excluded.log_offset,"
-                                + " state = excluded.state, updated = excluded.updated")) {
-            ps.setString(1, reader);
-            ps.setLong(2, checkpoint.offset());
-            ps.setString(3, checkpoint.state());
-            ps.setLong(4, clock.millis());
-            ps.executeUpdate();
+        try (Connection c = pool.getConnection()) {
+            SqlStoreQueries.saveCheckpoint(c, reader, checkpoint, clock.millis());
         } catch (SQLException e) {
             throw new StoreException("saving the checkpoint of " + reader + " failed: " + e.getMessage(), e);
         }
@@ -422,25 +383,17 @@ public final class PostgresEventStore implements EventStore {
 
     @Override
     public List<NamedCheckpoint> checkpoints() {
-        List<NamedCheckpoint> all = new ArrayList<>();
-        try (Connection c = pool.getConnection();
-                Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT reader, log_offset, state FROM checkpoints ORDER BY reader")) {
-            while (rs.next()) {
-                all.add(new NamedCheckpoint(rs.getString(1), new Checkpoint(rs.getLong(2), rs.getString(3))));
-            }
+        try (Connection c = pool.getConnection()) {
+            return SqlStoreQueries.checkpoints(c);
         } catch (SQLException e) {
             throw new StoreException("read failed: " + e.getMessage(), e);
         }
-        return all;
     }
 
     @Override
     public boolean deleteCheckpoint(String reader) {
-        try (Connection c = pool.getConnection();
-                PreparedStatement ps = c.prepareStatement("DELETE FROM checkpoints WHERE reader = ?")) {
-            ps.setString(1, reader);
-            return ps.executeUpdate() > 0;
+        try (Connection c = pool.getConnection()) {
+            return SqlStoreQueries.deleteCheckpoint(c, reader);
         } catch (SQLException e) {
             throw new StoreException("deleting the checkpoint of " + reader + " failed: " + e.getMessage(), e);
         }
@@ -511,41 +464,19 @@ public final class PostgresEventStore implements EventStore {
 
     @Override
     public long offsetKeeping(long keep) {
-        Stats s = stats();
-        long first = firstOffset();
-        return s.events() > keep ? first + (s.events() - keep) - 1 : 0;
+        Head h = currentHead();
+        return h.events() > keep ? h.deletedThrough() + (h.events() - keep) : 0;
     }
 
     @Override
     public long offsetKeepingBytes(long limit) {
-        Stats s = stats();
-        long excess = s.bytes() - limit;
+        Head h = currentHead();
+        long excess = h.bytes() - limit;
         if (excess <= 0) {
             return 0;
         }
-        // The running total of sizes from the oldest event, a chunk at a time.
-        long cursor = firstOffset() - 1;
-        long freed = 0;
-        try (Connection c = pool.getConnection();
-                PreparedStatement ps = c.prepareStatement("SELECT log_offset, octet_length(body) FROM events"
-                        + " WHERE log_offset > ? ORDER BY log_offset LIMIT " + SCAN_CHUNK)) {
-            while (true) {
-                ps.setLong(1, cursor);
-                boolean any = false;
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        any = true;
-                        cursor = rs.getLong(1);
-                        freed += rs.getLong(2);
-                        if (freed >= excess) {
-                            return cursor;
-                        }
-                    }
-                }
-                if (!any) {
-                    return cursor;
-                }
-            }
+        try (Connection c = pool.getConnection()) {
+            return SqlStoreQueries.offsetFreeing(c, "octet_length(body)", h.deletedThrough() + 1, excess);
         } catch (SQLException e) {
             throw new StoreException("read failed: " + e.getMessage(), e);
         }
@@ -553,27 +484,8 @@ public final class PostgresEventStore implements EventStore {
 
     @Override
     public long lastOffsetIngestedBefore(long millis) {
-        // Ingest times rise with offsets (appends are serialised): binary search by primary key.
-        try (Connection c = pool.getConnection();
-                PreparedStatement ps = c.prepareStatement("SELECT ingested FROM events WHERE log_offset = ?")) {
-            long lo = firstOffset();
-            long hi = lastOffset();
-            long found = 0;
-            while (lo <= hi) {
-                long mid = (lo + hi) >>> 1;
-                ps.setLong(1, mid);
-                long ingested;
-                try (ResultSet rs = ps.executeQuery()) {
-                    ingested = rs.next() ? rs.getLong(1) : Long.MIN_VALUE; // deleted meanwhile: older
-                }
-                if (ingested < millis) {
-                    found = mid;
-                    lo = mid + 1;
-                } else {
-                    hi = mid - 1;
-                }
-            }
-            return found;
+        try (Connection c = pool.getConnection()) {
+            return SqlStoreQueries.lastOffsetIngestedBefore(c, firstOffset(), lastOffset(), millis);
         } catch (SQLException e) {
             throw new StoreException("read failed: " + e.getMessage(), e);
         }

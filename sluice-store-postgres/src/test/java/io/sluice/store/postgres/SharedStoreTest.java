@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -120,16 +121,17 @@ class SharedStoreTest {
         PostgresEventStore a = open();
         PostgresEventStore b = open();
         List<Long> announced = new CopyOnWriteArrayList<>();
-        EventLog.Subscriber collect = batch -> batch.forEach(e -> announced.add(e.offset()));
+        CountDownLatch all = new CountDownLatch(60);
+        EventLog.Subscriber collect = batch -> batch.forEach(e -> {
+            announced.add(e.offset());
+            all.countDown();
+        });
         try (StoreFollower follower = new StoreFollower(a)) {
             follower.subscribe(collect);
             for (int i = 0; i < 20; i++) {
                 (i % 2 == 0 ? a : b).append(batch("f" + i, 3));
             }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (announced.size() < 60 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
+            assertThat(all.await(10, TimeUnit.SECONDS)).isTrue();
         }
         assertThat(announced).hasSize(60);
         Set<Long> distinct = new HashSet<>(announced);

@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.OffsetOutOfRangeException;
+import io.sluice.core.log.SqlStoreQueries;
 import io.sluice.core.log.StoreException;
 import io.sluice.core.log.StoredEvent;
 import java.io.IOException;
@@ -46,7 +47,6 @@ import org.sqlite.SQLiteConfig;
  * transaction, so they are exact after a crash and cheap to read with millions of events.
  */
 public final class SqliteEventStore implements EventStore {
-    private static final int SCAN_CHUNK = 1_000;
     private static final int ID_LOOKUP_CHUNK = 500;
 
     private final Path file;
@@ -262,50 +262,17 @@ public final class SqliteEventStore implements EventStore {
         if (after < first - 1) {
             throw new OffsetOutOfRangeException(after, first);
         }
-        List<StoredEvent> out = new ArrayList<>();
-        long cursor = after;
-        try (Connection c = readers.getConnection();
-                PreparedStatement ps = c.prepareStatement(
-                        "SELECT log_offset, id, type, body FROM events WHERE log_offset > ? ORDER BY log_offset LIMIT ?")) {
-            while (out.size() < limit) {
-                ps.setLong(1, cursor);
-                ps.setInt(2, SCAN_CHUNK);
-                int rows = 0;
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        rows++;
-                        StoredEvent e =
-                                new StoredEvent(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4));
-                        cursor = e.offset();
-                        if (filter.test(e)) {
-                            out.add(e);
-                            if (out.size() == limit) {
-                                break;
-                            }
-                        }
-                    }
-                }
-                if (rows < SCAN_CHUNK) {
-                    break;
-                }
-            }
+        try (Connection c = readers.getConnection()) {
+            return SqlStoreQueries.read(c, after, limit, filter);
         } catch (SQLException e) {
             throw new StoreException("read failed: " + e.getMessage(), e);
         }
-        return new Page(out, cursor);
     }
 
     @Override
     public Optional<StoredEvent> byId(String id) {
-        try (Connection c = readers.getConnection();
-                PreparedStatement ps =
-                        c.prepareStatement("SELECT log_offset, id, type, body FROM events WHERE id = ?")) {
-            ps.setString(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next()
-                        ? Optional.of(new StoredEvent(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4)))
-                        : Optional.empty();
-            }
+        try (Connection c = readers.getConnection()) {
+            return SqlStoreQueries.byId(c, id);
         } catch (SQLException e) {
             throw new StoreException("read failed: " + e.getMessage(), e);
         }
@@ -315,13 +282,8 @@ public final class SqliteEventStore implements EventStore {
 
     @Override
     public Optional<Checkpoint> checkpoint(String reader) {
-        try (Connection c = readers.getConnection();
-                PreparedStatement ps =
-                        c.prepareStatement("SELECT log_offset, state FROM checkpoints WHERE reader = ?")) {
-            ps.setString(1, reader);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new Checkpoint(rs.getLong(1), rs.getString(2))) : Optional.empty();
-            }
+        try (Connection c = readers.getConnection()) {
+            return SqlStoreQueries.checkpoint(c, reader);
         } catch (SQLException e) {
             throw new StoreException("read failed: " + e.getMessage(), e);
         }
@@ -329,15 +291,8 @@ public final class SqliteEventStore implements EventStore {
 
     @Override
     public synchronized void saveCheckpoint(String reader, Checkpoint checkpoint) {
-        try (PreparedStatement ps = control.prepareStatement(
-                "INSERT INTO checkpoints(reader, log_offset, state, updated) VALUES (?, ?, ?, ?)"
-                        + " ON CONFLICT(reader) DO UPDATE SET log_offset = excluded.log_offset,"
-                        + " state = excluded.state, updated = excluded.updated")) {
-            ps.setString(1, reader);
-            ps.setLong(2, checkpoint.offset());
-            ps.setString(3, checkpoint.state());
-            ps.setLong(4, clock.millis());
-            ps.executeUpdate();
+        try {
+            SqlStoreQueries.saveCheckpoint(control, reader, checkpoint, clock.millis());
         } catch (SQLException e) {
             throw new StoreException("saving the checkpoint of " + reader + " failed: " + e.getMessage(), e);
         }
@@ -345,24 +300,17 @@ public final class SqliteEventStore implements EventStore {
 
     @Override
     public List<NamedCheckpoint> checkpoints() {
-        List<NamedCheckpoint> all = new ArrayList<>();
-        try (Connection c = readers.getConnection();
-                Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT reader, log_offset, state FROM checkpoints ORDER BY reader")) {
-            while (rs.next()) {
-                all.add(new NamedCheckpoint(rs.getString(1), new Checkpoint(rs.getLong(2), rs.getString(3))));
-            }
+        try (Connection c = readers.getConnection()) {
+            return SqlStoreQueries.checkpoints(c);
         } catch (SQLException e) {
             throw new StoreException("read failed: " + e.getMessage(), e);
         }
-        return all;
     }
 
     @Override
     public synchronized boolean deleteCheckpoint(String reader) {
-        try (PreparedStatement ps = control.prepareStatement("DELETE FROM checkpoints WHERE reader = ?")) {
-            ps.setString(1, reader);
-            return ps.executeUpdate() > 0;
+        try {
+            return SqlStoreQueries.deleteCheckpoint(control, reader);
         } catch (SQLException e) {
             throw new StoreException("deleting the checkpoint of " + reader + " failed: " + e.getMessage(), e);
         }
@@ -434,29 +382,8 @@ public final class SqliteEventStore implements EventStore {
         if (excess <= 0) {
             return 0;
         }
-        long cursor = first - 1;
-        long freed = 0;
-        try (Connection c = readers.getConnection();
-                PreparedStatement ps = c.prepareStatement(
-                        "SELECT log_offset, length(CAST(body AS BLOB)) FROM events WHERE log_offset > ?"
-                                + " ORDER BY log_offset LIMIT " + SCAN_CHUNK)) {
-            while (true) {
-                ps.setLong(1, cursor);
-                boolean any = false;
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        any = true;
-                        cursor = rs.getLong(1);
-                        freed += rs.getLong(2);
-                        if (freed >= excess) {
-                            return cursor;
-                        }
-                    }
-                }
-                if (!any) {
-                    return cursor;
-                }
-            }
+        try (Connection c = readers.getConnection()) {
+            return SqlStoreQueries.offsetFreeing(c, "length(CAST(body AS BLOB))", first, excess);
         } catch (SQLException e) {
             throw new StoreException("read failed: " + e.getMessage(), e);
         }
@@ -464,21 +391,11 @@ public final class SqliteEventStore implements EventStore {
 
     @Override
     public long lastOffsetIngestedBefore(long millis) {
-        // Ingest times rise with offsets: binary search with point lookups, O(log n).
-        long lo = firstOffset;
-        long hi = lastOffset;
-        long found = 0;
-        while (lo <= hi) {
-            long mid = (lo + hi) >>> 1;
-            long ingested = queryLong("SELECT ingested FROM events WHERE log_offset = " + mid, Long.MAX_VALUE);
-            if (ingested < millis) {
-                found = mid;
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
+        try (Connection c = readers.getConnection()) {
+            return SqlStoreQueries.lastOffsetIngestedBefore(c, firstOffset, lastOffset, millis);
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
         }
-        return found;
     }
 
     private long queryLong(String sql, long otherwise) {
