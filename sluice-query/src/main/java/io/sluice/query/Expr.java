@@ -28,8 +28,8 @@ sealed interface Expr {
     record And(List<Expr> children) implements Expr {
         @Override
         public boolean matches(JsonNode doc, Memo memo) {
-            for (Expr e : children) {
-                if (!e.matches(doc, memo)) {
+            for (int i = 0, n = children.size(); i < n; i++) { // no iterator: this is the hot loop
+                if (!children.get(i).matches(doc, memo)) {
                     return false;
                 }
             }
@@ -137,13 +137,13 @@ sealed interface Expr {
     record In(List<JsonNode> values, List<Pattern> patterns) implements Elementwise {
         @Override
         public boolean matchesValue(JsonNode x) {
-            for (JsonNode v : values) {
-                if (Values.equal(x, v)) {
+            for (int i = 0, n = values.size(); i < n; i++) {
+                if (Values.equal(x, values.get(i))) {
                     return true;
                 }
             }
-            for (Pattern p : patterns) {
-                if (Regex.finds(p, x)) {
+            for (int i = 0, n = patterns.size(); i < n; i++) {
+                if (Regex.finds(patterns.get(i), x)) {
                     return true;
                 }
             }

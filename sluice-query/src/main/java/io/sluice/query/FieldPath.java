@@ -42,10 +42,14 @@ final class FieldPath {
     private final int[] indexes;
     private final int id;
 
-    private FieldPath(String dotted, String[] parts, int id) {
+    /** The path without its last segment, when both are memoised (so its resolution is shared); else null. */
+    private final FieldPath parent;
+
+    private FieldPath(String dotted, String[] parts, int id, FieldPath parent) {
         this.dotted = dotted;
         this.parts = parts;
         this.id = id;
+        this.parent = parent;
         this.indexes = new int[parts.length];
         for (int i = 0; i < parts.length; i++) {
             indexes[i] = arrayIndex(parts[i]);
@@ -58,13 +62,18 @@ final class FieldPath {
         if (known != null) {
             return known;
         }
+        String[] parts = split(dotted);
         if (CANONICAL.size() >= MAX_CANONICAL) {
-            return parse(dotted, -1);
+            return new FieldPath(dotted, parts, -1, null);
         }
-        return CANONICAL.computeIfAbsent(dotted, path -> parse(path, IDS.getAndIncrement()));
+        // The parent is interned first, outside the map's update (which must not recurse).
+        FieldPath parent = parts.length > 1 ? of(dotted.substring(0, dotted.lastIndexOf('.'))) : null;
+        FieldPath memoisedParent = parent != null && parent.id >= 0 ? parent : null;
+        return CANONICAL.computeIfAbsent(
+                dotted, path -> new FieldPath(path, parts, IDS.getAndIncrement(), memoisedParent));
     }
 
-    private static FieldPath parse(String dotted, int id) {
+    private static String[] split(String dotted) {
         if (dotted.isEmpty()) {
             throw new QueryException(null, dotted, "empty field path");
         }
@@ -76,7 +85,7 @@ final class FieldPath {
             // Jackson interns field names, so interned segments usually compare by identity.
             parts[i] = parts[i].intern();
         }
-        return new FieldPath(dotted, parts, id);
+        return parts;
     }
 
     String dotted() {
@@ -125,6 +134,11 @@ final class FieldPath {
             if (known != null) {
                 return known;
             }
+            if (parent != null) { // a.b.c: a.b is often known already (a sibling path resolved it)
+                Object resolved = child(parent.resolve(doc, memo));
+                memo.put(this, doc, resolved);
+                return resolved;
+            }
         }
         Object resolved = doc;
         JsonNode node = doc;
@@ -144,6 +158,18 @@ final class FieldPath {
             memo.put(this, doc, resolved);
         }
         return resolved;
+    }
+
+    /** What this path's last segment reaches from what its parent path resolved to. */
+    private Object child(Object parentResolved) {
+        if (parentResolved instanceof ObjectNode object) {
+            JsonNode node = object.get(parts[parts.length - 1]);
+            return node == null ? Memo.MISSING : node;
+        }
+        if (parentResolved == Memo.THROUGH_ARRAY || (parentResolved instanceof JsonNode n && n.isArray())) {
+            return Memo.THROUGH_ARRAY;
+        }
+        return Memo.MISSING;
     }
 
     private int walk(JsonNode node, int i, LeafTest test) {

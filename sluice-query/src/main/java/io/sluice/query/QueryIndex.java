@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -37,21 +38,29 @@ import java.util.function.Consumer;
  * ({@code $gt}/{@code $gte} in an ordered map of lower bounds, {@code $lt}/{@code $lte} of
  * upper bounds, numbers and strings apart), {@code $exists: true}, or an {@code $or} whose
  * every branch has one (an entry per branch). Among the conjuncts of a query it picks the one
- * expected to yield the fewest candidates: for an equality, the size its bucket will have
- * (counting the rest of the batch being added, so that {@code event_type} with a few values
- * and many queries loses to a tenant id); ranges and {@code $exists} cost more. A query with
- * no such condition goes to the residue, which every document is checked against.
+ * expected to make it a candidate for the fewest events. For an equality that is the key's
+ * share among all the equality keys queries use on that path, counted over every condition
+ * a query could be indexed under, chosen or not ({@link #keyCounts}): event types repeat from
+ * query to query, tenant ids rarely do. Ranges and {@code $exists} cost more than any
+ * equality. As counts change, earlier choices can go stale (the first queries see every key
+ * once), so the entries under a key are planned again each time its count doubles, at a cost
+ * amortised to a constant per query. A query with no such condition goes to the residue,
+ * which every document is checked against.
  *
  * <p><b>Matching.</b> For each indexed path the document's leaves are walked once (the same
  * walk {@link Query#matches} does, so array traversal is identical) and each scalar leaf, and
  * each element of an array leaf, is looked up in the hash and range structures. Every entry
  * found is a candidate; candidates are de-duplicated with a per-thread stamp array indexed by
- * the entry's slot and confirmed by evaluating the whole query. A per-thread {@link Memo}
- * remembers what each path resolved to in the event, so evaluating candidates does not walk
- * again the paths the lookups walked (walking the JSON tree is most of the cost of matching). The access predicate being a
- * necessary condition, the result is exactly a linear scan's (a property test holds it to that).
- * Range lookups are inclusive and use keys that order like the values (possibly rounded), so
- * rounding can add candidates but never lose one.
+ * the entry's slot and confirmed by evaluating what is left of the query once its access
+ * predicate holds ({@link #residual}): a hit on a string or boolean equality, an {@code $in}
+ * of them or an {@code $exists} proves that conjunct, so {@code {tenant: T}} needs no
+ * evaluation at all; numeric keys (which may collide) and range bounds (rounded) prove
+ * nothing and the whole query is evaluated. A per-thread {@link Memo} remembers what each
+ * path resolved to in the event, so evaluating candidates does not walk again the paths the
+ * lookups walked (walking the JSON tree is most of the cost of matching). The access
+ * predicate being a necessary condition, the result is exactly a linear scan's (a property
+ * test holds it to that). Range lookups are inclusive and use keys that order like the values
+ * (possibly rounded), so rounding can add candidates but never lose one.
  *
  * <p><b>Concurrency.</b> Writers are serialised by a lock; readers never lock. Each change
  * (a put, a remove, a whole batch) gets the next version number: new entries carry
@@ -311,7 +320,7 @@ public final class QueryIndex {
                 return;
             }
             stamps[slot] = stamp;
-            if (e.query.root().matches(document, memo)) {
+            if (e.check.matches(document, memo)) {
                 sink.accept(e.name);
             }
         }
@@ -342,16 +351,27 @@ public final class QueryIndex {
                 if (e != null) {
                     e.removedIn = next;
                     gone.add(e);
+                    countKeys(e.query, -1);
                     removed++;
                 }
             }
-            pendingInBatch = puts.size() > 1 ? countOptions(puts.values()) : Map.of();
+            // Count the whole batch's keys first, so that its first queries are planned
+            // knowing what the rest of the batch holds.
+            List<Map.Entry<String, Query>> changed = new ArrayList<>();
             for (Map.Entry<String, Query> put : puts.entrySet()) {
                 Entry old = byName.get(put.getKey());
                 if (old != null && replaceAll && old.query.equals(put.getValue())) {
                     continue; // unchanged by the new batch: keep it as it is
                 }
-                Entry e = new Entry(put.getKey(), put.getValue(), slots.allocate(), next);
+                if (old != null) {
+                    countKeys(old.query, -1);
+                }
+                countKeys(put.getValue(), +1);
+                changed.add(put);
+            }
+            for (Map.Entry<String, Query> put : changed) {
+                Entry old = byName.get(put.getKey());
+                Entry e = new Entry(put.getKey(), put.getValue(), slots.allocate(), next, plan(put.getValue()));
                 slotCapacity = slots.capacity();
                 link(e);
                 if (old != null) {
@@ -360,7 +380,7 @@ public final class QueryIndex {
                 }
                 byName.put(e.name, e);
             }
-            pendingInBatch = Map.of();
+            replan(next, gone);
             retired.addLast(current);
             current = new Generation(next); // publish: from here on readers see the new set
             unlinkPending.addAll(gone);
@@ -385,6 +405,43 @@ public final class QueryIndex {
         }
     }
 
+    /**
+     * Equality keys whose count reached a power of two during this update: the entries
+     * indexed under them are planned again. A query is planned with what the index knows when
+     * it is added: the first queries on {@code event_type} and a tenant id see both keys once
+     * and may go under {@code event_type}, where they would stay, candidates for every event of
+     * that type, once later queries show that event types repeat and tenant ids do not.
+     * Planning a key's entries again each time its count doubles moves them, at a cost
+     * amortised to a constant per query.
+     */
+    private final List<Access.Equal> replanKeys = new ArrayList<>(); // under writeLock
+
+    private void replan(long version, List<Entry> gone) {
+        for (Access.Equal key : replanKeys) {
+            PathIndex p = pathIndexes.get(key.path());
+            Entry[] bucket = p == null ? null : p.eq.get(key.key());
+            if (bucket == null) {
+                continue;
+            }
+            for (Entry e : bucket) {
+                if (e.removedIn != Long.MAX_VALUE || byName.get(e.name) != e) {
+                    continue; // already replaced or removed
+                }
+                Candidate better = plan(e.query);
+                if (better == null || better.access.equals(e.access)) {
+                    continue;
+                }
+                Entry moved = new Entry(e.name, e.query, slots.allocate(), version, better);
+                slotCapacity = slots.capacity();
+                link(moved);
+                e.removedIn = version;
+                gone.add(e);
+                byName.put(moved.name, moved);
+            }
+        }
+        replanKeys.clear();
+    }
+
     private void link(Entry e) {
         if (e.access.isEmpty()) {
             residue = append(residue, e);
@@ -399,10 +456,7 @@ public final class QueryIndex {
             }
             p.links++;
             switch (a) {
-                case Access.Equal eq -> {
-                    p.eq.compute(eq.key(), (k, bucket) -> append(bucket, e));
-                    p.equalityLinks++;
-                }
+                case Access.Equal eq -> p.eq.compute(eq.key(), (k, bucket) -> append(bucket, e));
                 case Access.Bound b -> p.bounds(b).compute(b.key(), (k, bucket) -> append(bucket, e));
                 case Access.Present x -> p.exists = append(p.exists, e);
             }
@@ -417,10 +471,7 @@ public final class QueryIndex {
         for (Access a : e.access) {
             PathIndex p = pathIndexes.get(a.path());
             switch (a) {
-                case Access.Equal eq -> {
-                    p.eq.computeIfPresent(eq.key(), (k, bucket) -> without(bucket, e));
-                    p.equalityLinks--;
-                }
+                case Access.Equal eq -> p.eq.computeIfPresent(eq.key(), (k, bucket) -> without(bucket, e));
                 case Access.Bound b -> p.bounds(b).computeIfPresent(b.key(), (k, bucket) -> without(bucket, e));
                 case Access.Present x -> p.exists = orEmpty(without(p.exists, e));
             }
@@ -461,31 +512,56 @@ public final class QueryIndex {
 
     // ------------------------------------------------------------------ planning
 
-    /** Extra cost of a range bound or an {@code $exists} over an equality: they select less. */
-    private static final double RANGE_COST = 16;
-
-    private static final double EXISTS_COST = 32;
-
-    /**
-     * While a batch is being linked: how many of its queries could be indexed under each
-     * equality key or {@code $exists} path, so that the first queries of a batch already
-     * see that {@code event_type} (few values, many queries) selects less than a tenant id.
+    /*
+     * Costs are the expected share of events for which an access entry makes its query a
+     * candidate. For an equality that is the key's share among the keys all queries use on
+     * that path (event types repeat across queries, tenant ids rarely do), counted over every
+     * equality a query could be indexed under, chosen or not, so the estimate does not depend
+     * on earlier planning. A range bound is hit by a large share of the events that carry the
+     * field, and an $exists by all of them: both cost more than any equality.
      */
-    private Map<Access, Integer> pendingInBatch = Map.of();
+    private static final double RANGE_COST = 1.5;
 
-    /** The entries one query is indexed under; empty for the residue. */
-    private List<Access> plan(Query query) {
-        Candidate best = best(query.root());
-        return best == null ? List.of() : best.access;
+    private static final double EXISTS_COST = 2;
+
+    /** How many times each equality key occurs among the queries' conditions, per path. */
+    private final Map<FieldPath, KeyCounts> keyCounts = new HashMap<>(); // under writeLock
+
+    private static final class KeyCounts {
+        final Map<Object, int[]> byKey = new HashMap<>();
+        int total;
+
+        int count(Object key) {
+            int[] c = byKey.get(key);
+            return c == null ? 0 : c[0];
+        }
     }
 
-    /** Counts, for a batch, every equality key and {@code $exists} path its queries could use. */
-    private static Map<Access, Integer> countOptions(Collection<Query> batch) {
-        Map<Access, Integer> counts = new java.util.HashMap<>();
-        for (Query q : batch) {
-            options(q.root(), a -> counts.merge(a, 1, Integer::sum));
-        }
-        return counts;
+    /** The entries one query is indexed under, or null for the residue. */
+    private Candidate plan(Query query) {
+        return best(query.root());
+    }
+
+    /** Adds (+1) or takes away (-1) a query's equality keys from {@link #keyCounts}. */
+    private void countKeys(Query query, int delta) {
+        options(query.root(), a -> {
+            if (!(a instanceof Access.Equal eq)) {
+                return;
+            }
+            KeyCounts counts = keyCounts.computeIfAbsent(eq.path(), p -> new KeyCounts());
+            int[] c = counts.byKey.computeIfAbsent(eq.key(), k -> new int[1]);
+            c[0] += delta;
+            counts.total += delta;
+            if (delta > 0 && c[0] >= 2 && Integer.bitCount(c[0]) == 1) {
+                replanKeys.add(eq);
+            }
+            if (c[0] == 0) {
+                counts.byKey.remove(eq.key());
+            }
+            if (counts.total == 0) {
+                keyCounts.remove(eq.path());
+            }
+        });
     }
 
     private static void options(Expr expr, Consumer<Access> sink) {
@@ -523,10 +599,44 @@ public final class QueryIndex {
      * A necessary condition of a query that the index can look up, with its expected cost:
      * about how many candidates a document satisfying it yields (lower is better).
      */
-    private record Candidate(double cost, List<Access> access) {
+    private record Candidate(double cost, List<Access> access, Expr implied) {
+        Candidate(double cost, List<Access> access) {
+            this(cost, access, null);
+        }
+
+        /** The same access, noting that a hit on it proves {@code conjunct} holds. */
+        Candidate proving(Expr conjunct) {
+            return new Candidate(cost, access, conjunct);
+        }
+
         boolean betterThan(Candidate other) {
             return other == null || cost < other.cost;
         }
+    }
+
+    /**
+     * What is left to check of a query once its access predicate was hit: the query without the
+     * conjunct the hit proves, or the whole query when a hit proves nothing (ranges, whose keys
+     * may be rounded; {@code $or}; numeric equality, whose hash keys may collide).
+     */
+    static Expr residual(Expr root, Expr implied) {
+        if (implied == null) {
+            return root;
+        }
+        if (root == implied) {
+            return new Expr.True();
+        }
+        if (root instanceof Expr.And and) {
+            List<Expr> rest = new ArrayList<>();
+            for (Expr child : and.children()) {
+                Expr r = residual(child, implied);
+                if (!(r instanceof Expr.True)) {
+                    rest.add(r);
+                }
+            }
+            return rest.isEmpty() ? new Expr.True() : rest.size() == 1 ? rest.get(0) : new Expr.And(List.copyOf(rest));
+        }
+        return root;
     }
 
     private Candidate best(Expr expr) {
@@ -554,7 +664,10 @@ public final class QueryIndex {
                 }
                 yield new Candidate(cost, List.copyOf(all));
             }
-            case Expr.Field field -> best(field.path(), field.cond());
+            case Expr.Field field -> {
+                Candidate c = best(field.path(), field.cond());
+                yield c != null && hitProvesCondition(field.cond()) ? c.proving(field) : c;
+            }
             case Expr.Nor nor -> null;
             case Expr.True t -> null;
         };
@@ -585,23 +698,14 @@ public final class QueryIndex {
                 if (key == null) {
                     yield null;
                 }
-                PathIndex p = pathIndexes.get(path);
-                int bounds = p == null
-                        ? 0
-                        : p.bounds(new Access.Bound(path, cmp.op().lower(), key))
-                                .size();
                 yield new Candidate(
-                        RANGE_COST + bounds / 2.0,
-                        List.of(new Access.Bound(path, cmp.op().lower(), key)));
+                        RANGE_COST, List.of(new Access.Bound(path, cmp.op().lower(), key)));
             }
             case Expr.Exists exists -> {
                 if (!exists.wanted()) {
                     yield null;
                 }
-                Access present = new Access.Present(path);
-                PathIndex p = pathIndexes.get(path);
-                double cost = EXISTS_COST + (p == null ? 0 : p.exists.length) + pendingInBatch.getOrDefault(present, 0);
-                yield new Candidate(cost, List.of(present));
+                yield new Candidate(EXISTS_COST, List.of(new Access.Present(path)));
             }
             case Expr.All all -> {
                 Candidate best = null;
@@ -632,23 +736,33 @@ public final class QueryIndex {
         };
     }
 
+    /**
+     * Whether a hit in the index on this condition's access entries means the condition holds:
+     * equality or {@code $in} with string or boolean values (their hash keys are the values
+     * themselves), and {@code $exists: true}.
+     */
+    private static boolean hitProvesCondition(Expr.Cond cond) {
+        return switch (cond) {
+            case Expr.Eq eq -> exactKey(eq.value());
+            case Expr.In in -> in.patterns().isEmpty() && in.values().stream().allMatch(QueryIndex::exactKey);
+            case Expr.Exists exists -> exists.wanted();
+            default -> false;
+        };
+    }
+
+    private static boolean exactKey(JsonNode value) {
+        return value.isTextual() || value.isBoolean();
+    }
+
     private Candidate equality(FieldPath path, JsonNode value) {
         Object key = Values.hashKey(value);
         if (key == null) {
             return null;
         }
-        Access.Equal access = new Access.Equal(path, key);
-        PathIndex p = pathIndexes.get(path);
-        double expected = 0;
-        if (p != null) {
-            Entry[] bucket = p.eq.get(key);
-            // A path with few values and many queries (event_type) selects little even for a
-            // value not seen yet: take the larger of this bucket and the path's average bucket.
-            double average = p.eq.isEmpty() ? 0 : (double) p.equalityLinks / p.eq.size();
-            expected = Math.max(bucket == null ? 0 : bucket.length, average);
-        }
-        double cost = 1 + expected + pendingInBatch.getOrDefault(access, 0);
-        return new Candidate(cost, List.of(access));
+        KeyCounts counts = keyCounts.get(path);
+        int count = counts == null ? 0 : counts.count(key);
+        int total = counts == null ? 0 : counts.total;
+        return new Candidate((double) Math.max(count, 1) / Math.max(total, 1), List.of(new Access.Equal(path, key)));
     }
 
     /** One place a query is indexed. */
@@ -673,7 +787,6 @@ public final class QueryIndex {
         final ConcurrentSkipListMap<String, Entry[]> strUpper = new ConcurrentSkipListMap<>(CODE_POINT_ORDER);
         volatile Entry[] exists = NO_ENTRIES;
         int links; // under writeLock: how many Access entries use this path
-        int equalityLinks; // under writeLock: how many of them are equality entries
 
         PathIndex(FieldPath path) {
             this.path = path;
@@ -703,14 +816,18 @@ public final class QueryIndex {
         final int slot;
         final long addedIn;
         final List<Access> access;
+        /** What a candidate found through {@link #access} must still satisfy. */
+        final Expr check;
+
         volatile long removedIn = Long.MAX_VALUE;
 
-        Entry(String name, Query query, int slot, long addedIn) {
+        Entry(String name, Query query, int slot, long addedIn, Candidate plan) {
             this.name = name;
             this.query = query;
             this.slot = slot;
             this.addedIn = addedIn;
-            this.access = plan(query);
+            this.access = plan == null ? List.of() : plan.access;
+            this.check = plan == null ? query.root() : residual(query.root(), plan.implied);
         }
 
         boolean visibleAt(long version) {

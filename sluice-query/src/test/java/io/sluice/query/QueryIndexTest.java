@@ -73,6 +73,41 @@ class QueryIndexTest {
     }
 
     @Test
+    void aQueryIsIndexedUnderItsRarestKeyEvenWhenTheCommonOneCameFirst() {
+        QueryIndex index = new QueryIndex();
+        for (int i = 0; i < 200; i++) { // one at a time, as a running server receives them
+            index.put("q" + i, Query.parse("{\"type\":\"t" + (i % 4) + "\",\"tenant\":\"x" + i + "\"}"));
+        }
+        QueryIndex.Stats stats = index.stats();
+        assertThat(stats.paths())
+                .as("indexed paths: only tenant, which selects best")
+                .isEqualTo(1);
+        assertThat(stats.hashKeys()).isEqualTo(200);
+        assertThat(stats.pendingUnlink()).isZero();
+        assertThat(index.match(json("{\"type\":\"t1\",\"tenant\":\"x5\"}"))).containsExactly("q5");
+        assertThat(index.match(json("{\"type\":\"t1\",\"tenant\":\"x6\"}"))).isEmpty();
+        for (int i = 0; i < 200; i++) {
+            index.remove("q" + i);
+        }
+        index.put("last", Query.parse("{\"type\":\"t1\"}"));
+        assertThat(index.stats().hashKeys()).isEqualTo(1);
+        assertThat(index.match(json("{\"type\":\"t1\",\"tenant\":\"x5\"}"))).containsExactly("last");
+    }
+
+    @Test
+    void aHitOnANumericKeyStillComparesTheNumbers() throws Exception {
+        ObjectMapper exact = new ObjectMapper()
+                .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+        QueryIndex index = new QueryIndex();
+        index.put("eq", Query.parse("{\"a\":1}"));
+        index.put("in", Query.parse("{\"a\":{\"$in\":[1,2]},\"b\":\"x\"}"));
+        // 1.00000000000000000001 hashes like 1 (as a double it is 1) but is not equal to it
+        assertThat(index.match(exact.readTree("{\"a\":1.00000000000000000001,\"b\":\"x\"}")))
+                .isEmpty();
+        assertThat(index.match(exact.readTree("{\"a\":1.0,\"b\":\"x\"}"))).containsExactlyInAnyOrder("eq", "in");
+    }
+
+    @Test
     void putReplacesRemoveRemovesAndTheIndexShrinksBack() {
         QueryIndex index = new QueryIndex();
         index.put("q", Query.parse("{\"a\":1}"));
