@@ -67,6 +67,19 @@ class ServerTest {
         return new Response(r.statusCode(), r.body());
     }
 
+    @Test
+    void ndjsonEventsAreStoredAsReceivedWithAMissingIdOrTimeAddedInFront() throws Exception {
+        // Serialising the parsed event again would write 1.5 and drop the spaces.
+        post(
+                "application/x-ndjson",
+                "{\"id\":\"kept\",\"time\":\"2026-01-01T00:00:00Z\", \"n\": 1.50}\n{\"type\": \"t\", \"n\": 2.0}\n");
+        assertThat(get("/v1/events/kept").body()).contains("\"time\":\"2026-01-01T00:00:00Z\", \"n\": 1.50}");
+        String second = get("/v1/events?after=1").lines().get(0);
+        assertThat(second)
+                .matches(
+                        "\\{\"offset\":2,\"event\":\\{\"id\":\"[^\"]+\",\"time\":\"[^\"]+\",\"type\": \"t\", \"n\": 2.0}}");
+    }
+
     static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }

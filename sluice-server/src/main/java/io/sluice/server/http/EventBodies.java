@@ -8,6 +8,7 @@ import io.sluice.server.config.ServerConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -127,7 +128,10 @@ final class EventBodies {
         return events;
     }
 
-    /** One event per line, parsed where it lies in the body (no copies); blank lines are skipped. */
+    /**
+     * One event per line, parsed where it lies in the body (no copies), its text kept to be stored
+     * as received; blank lines are skipped.
+     */
     private static List<JsonNode> ndjson(byte[] bytes, List<String> texts) {
         List<JsonNode> events = new ArrayList<>();
         int line = 0;
@@ -140,6 +144,7 @@ final class EventBodies {
             line++;
             if (!blank(bytes, start, end)) {
                 events.add(parse(bytes, start, end - start, "event " + events.size() + " (line " + line + ")"));
+                texts.add(new String(bytes, start, end - start, StandardCharsets.UTF_8));
             }
             start = end + 1;
         }
