@@ -41,12 +41,21 @@ import org.sqlite.SQLiteConfig;
  * reads use a small pool of their own connections, which WAL lets run beside the writers.
  * One process per database: several Sluice processes share a PostgreSQL store instead.
  *
+ * <p>Checkpoints (copying committed pages from the WAL into the database file) run on a
+ * thread of their own, {@link Checkpointer}, instead of inside whichever commit crosses
+ * SQLite's threshold: that commit would wait for the copy and its fsync, and so would every
+ * producer queued behind it. The writers' automatic checkpoints are off; the checkpointer runs
+ * a {@code PASSIVE} checkpoint, which never blocks writers or readers, a few times a second,
+ * and a {@code TRUNCATE} one on close. Durability is unchanged: a commit is durable once its
+ * WAL frames are fsynced. The writer keeps a larger page cache, for the id index.
+ *
  * <p>Offsets are assigned here, in the writer's transaction: ids already stored (or repeated
  * in the batch) are looked up first and left out, so the stored offsets stay gap-free. The
  * last offset and the retained count and bytes are kept in the {@code meta} table in the same
  * transaction, so they are exact after a crash and cheap to read with millions of events.
  */
 public final class SqliteEventStore implements EventStore {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SqliteEventStore.class);
     private static final int ID_LOOKUP_CHUNK = 500;
 
     private final Path file;
@@ -55,6 +64,7 @@ public final class SqliteEventStore implements EventStore {
     private final Connection control;
     private final HikariDataSource readers;
     private final PreparedStatement insert;
+    private final Checkpointer checkpointer;
     private volatile long lastOffset;
     private volatile long firstOffset;
     private long count;
@@ -70,6 +80,10 @@ public final class SqliteEventStore implements EventStore {
         config.setBusyTimeout(30_000);
         this.writer = DriverManager.getConnection(url, config.toProperties());
         this.control = DriverManager.getConnection(url, config.toProperties());
+        pragma(writer, "PRAGMA wal_autocheckpoint = 0");
+        pragma(writer, "PRAGMA cache_size = -" + WRITER_CACHE_KIB);
+        pragma(control, "PRAGMA wal_autocheckpoint = 0");
+        pragma(control, "PRAGMA journal_size_limit = " + WAL_SIZE_LIMIT);
         createSchema();
         HikariConfig pool = new HikariConfig();
         pool.setJdbcUrl(url);
@@ -80,6 +94,75 @@ public final class SqliteEventStore implements EventStore {
         this.insert = writer.prepareStatement(
                 "INSERT INTO events(log_offset, id, type, ingested, body) VALUES (?, ?, ?, ?, ?)");
         loadMeta();
+        this.checkpointer = new Checkpointer(DriverManager.getConnection(url, config.toProperties()));
+    }
+
+    /** The writer's page cache: the id index of a large log should stay in memory. */
+    private static final int WRITER_CACHE_KIB = 64 * 1024;
+
+    /** After a checkpoint, the WAL file is cut back to this size (bytes). */
+    private static final long WAL_SIZE_LIMIT = 64L * 1024 * 1024;
+
+    private static void pragma(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    /** Copies committed pages from the WAL into the database file, off the commit path. */
+    private final class Checkpointer implements Runnable {
+        private static final long PERIOD_MILLIS = 200;
+
+        private final Connection connection;
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        Checkpointer(Connection connection) {
+            this.connection = connection;
+            this.thread = Thread.ofPlatform()
+                    .daemon()
+                    .name("sluice-sqlite-checkpointer")
+                    .start(this);
+        }
+
+        @Override
+        public void run() {
+            long checkpointedAt = -1;
+            while (running) {
+                try {
+                    Thread.sleep(PERIOD_MILLIS);
+                    long last = lastOffset;
+                    if (last != checkpointedAt) { // nothing committed since the last one: nothing to copy
+                        pragma(connection, "PRAGMA wal_checkpoint(PASSIVE)");
+                        checkpointedAt = last;
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                } catch (SQLException e) {
+                    if (running) {
+                        LOG.warn("SQLite checkpoint of {} failed (will retry): {}", file, e.getMessage());
+                    }
+                }
+            }
+        }
+
+        void close() {
+            running = false;
+            thread.interrupt();
+            try {
+                thread.join(5_000);
+                pragma(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (SQLException e) {
+                // closing: the next open replays the WAL
+            }
+            try {
+                connection.close();
+            } catch (SQLException ignored) {
+                // closing
+            }
+        }
     }
 
     /** Opens (creating if needed) the store in {@code directory}. */
@@ -414,6 +497,7 @@ public final class SqliteEventStore implements EventStore {
 
     @Override
     public void close() {
+        checkpointer.close();
         readers.close();
         try {
             insert.close();
