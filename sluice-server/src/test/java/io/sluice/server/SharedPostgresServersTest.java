@@ -155,4 +155,49 @@ class SharedPostgresServersTest {
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).isLessThan(5_000);
         assertThat(got.body()).contains("\"second\"");
     }
+
+    @Test
+    void oneConsumerNameServedByBothServersGetsEachEventOnce() throws Exception {
+        StringBuilder body = new StringBuilder();
+        for (int i = 0; i < 60; i++) {
+            body.append("{\"type\":\"job\",\"n\":").append(i).append("}\n");
+        }
+        assertThat(post(a, body.toString()).statusCode()).isEqualTo(200);
+        List<Long> received = new ArrayList<>();
+        boolean fromA = true;
+        while (true) { // alternate between the servers, acknowledging each batch where it came from
+            SluiceServer server = fromA ? a : b;
+            fromA = !fromA;
+            var events = Json.parse(get(server, "/v1/consumers/jobs/next?max=7").body())
+                    .path("events");
+            if (events.isEmpty()) {
+                break;
+            }
+            StringBuilder offsets = new StringBuilder();
+            for (var e : events) {
+                received.add(e.path("offset").asLong());
+                offsets.append(offsets.isEmpty() ? "" : ",")
+                        .append(e.path("offset").asLong());
+            }
+            HttpResponse<String> ack = http.send(
+                    HttpRequest.newBuilder(URI.create(server.url() + "/v1/consumers/jobs/ack"))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"offsets\":[" + offsets + "]}"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(ack.statusCode()).isEqualTo(200);
+        }
+        List<Long> expected = new ArrayList<>();
+        for (long o = 1; o <= 60; o++) {
+            expected.add(o);
+        }
+        assertThat(received).containsExactlyElementsOf(expected);
+        for (SluiceServer server : List.of(a, b)) {
+            var jobs = Json.parse(get(server, "/v1/consumers").body())
+                    .path("consumers")
+                    .get(0);
+            assertThat(jobs.path("position").asLong()).isEqualTo(60);
+            assertThat(jobs.path("in_flight").asInt()).isZero();
+        }
+    }
 }

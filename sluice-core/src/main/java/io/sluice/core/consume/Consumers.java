@@ -40,6 +40,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each consumer's state is guarded by its own monitor; waiting for new events happens
  * outside it, on a condition signalled after every commit.
+ *
+ * <p>When the store is shared by several servers ({@link SharedConsumerProgress}), the scan
+ * position, the leases and the checkpoint live in the store instead, and every call goes
+ * there: one consumer name is then shared across servers exactly as across the processes
+ * of one server.
  */
 public final class Consumers implements EventLog.Subscriber {
     private static final Logger LOG = LoggerFactory.getLogger(Consumers.class);
@@ -48,6 +53,7 @@ public final class Consumers implements EventLog.Subscriber {
     public static final String PREFIX = "consumer:";
 
     private final EventStore store;
+    private final SharedConsumerProgress shared; // null: progress is kept here
     private final Clock clock;
     private final Map<String, Consumer> consumers = new ConcurrentHashMap<>();
     private final ReentrantLock signal = new ReentrantLock();
@@ -56,6 +62,7 @@ public final class Consumers implements EventLog.Subscriber {
 
     public Consumers(EventStore store, Clock clock) {
         this.store = store;
+        this.shared = store instanceof SharedConsumerProgress p ? p : null;
         this.clock = clock;
     }
 
@@ -158,7 +165,14 @@ public final class Consumers implements EventLog.Subscriber {
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
             long seen = commitsSeen();
-            List<Delivery> out = c.take(max, lease);
+            List<Delivery> out;
+            try {
+                out = c.take(max, lease);
+            } catch (NoSuchConsumerException deletedElsewhere) { // by another server sharing the store
+                consumers.remove(name, c);
+                c = open(name, start, spec);
+                continue;
+            }
             long left = deadline - System.nanoTime();
             if (!out.isEmpty() || left <= 0) {
                 return out;
@@ -170,27 +184,46 @@ public final class Consumers implements EventLog.Subscriber {
 
     /** Acknowledges events; returns how many were in flight for this consumer. */
     public int ack(String name, Collection<Long> offsets) {
-        return existing(name).ack(offsets);
+        Consumer c = existing(name);
+        return forgetIfDeleted(c, () -> c.ack(offsets));
     }
 
     /** Moves a consumer (skipping or replaying the backlog); forgets what was in flight. */
     public Status seek(String name, Start to) {
         Consumer c = existing(name);
-        c.seek(resolve(to));
-        return c.status();
+        return forgetIfDeleted(c, () -> {
+            c.seek(resolve(to));
+            return c.status();
+        });
     }
 
     /** A consumer's progress. */
     public Status status(String name) {
-        return existing(name).status();
+        Consumer c = existing(name);
+        return forgetIfDeleted(c, c::status);
+    }
+
+    /** Runs a call on a known consumer, forgetting it if another server deleted it meanwhile. */
+    private <T> T forgetIfDeleted(Consumer c, java.util.function.Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (NoSuchConsumerException deletedElsewhere) {
+            consumers.remove(c.name, c);
+            throw deletedElsewhere;
+        }
     }
 
     /** All consumers, by name. */
     public List<Status> list() {
+        java.util.Set<String> stored = new java.util.HashSet<>();
         for (EventStore.NamedCheckpoint cp : store.checkpoints()) {
             if (cp.reader().startsWith(PREFIX)) {
+                stored.add(cp.reader().substring(PREFIX.length()));
                 existingOrNull(cp.reader().substring(PREFIX.length()));
             }
+        }
+        if (shared != null) {
+            consumers.keySet().retainAll(stored); // deleted by another server sharing the store
         }
         return consumers.values().stream()
                 .map(Consumer::status)
@@ -202,6 +235,9 @@ public final class Consumers implements EventLog.Subscriber {
     public boolean delete(String name) {
         Consumer c = existingOrNull(name);
         consumers.remove(name);
+        if (shared != null) {
+            shared.forget(PREFIX + name);
+        }
         boolean stored = store.deleteCheckpoint(PREFIX + name);
         return c != null || stored;
     }
@@ -328,6 +364,9 @@ public final class Consumers implements EventLog.Subscriber {
         }
 
         synchronized List<Delivery> take(int max, Duration lease) {
+            if (shared != null) {
+                return shared.take(PREFIX + name, max, lease, predicate);
+            }
             long now = System.nanoTime();
             List<Delivery> out = new ArrayList<>();
             for (Map.Entry<Long, Lease> e : leases.entrySet()) {
@@ -385,6 +424,9 @@ public final class Consumers implements EventLog.Subscriber {
         }
 
         synchronized int ack(Collection<Long> offsets) {
+            if (shared != null) {
+                return shared.ack(PREFIX + name, offsets);
+            }
             int acked = 0;
             for (Long offset : offsets) {
                 if (offset != null && leases.remove(offset) != null) {
@@ -411,6 +453,10 @@ public final class Consumers implements EventLog.Subscriber {
         }
 
         synchronized void seek(long to) {
+            if (shared != null) {
+                shared.seek(PREFIX + name, to);
+                return;
+            }
             leases.clear();
             done.dropThrough(Long.MAX_VALUE - 1);
             checkpoint = to;
@@ -419,6 +465,10 @@ public final class Consumers implements EventLog.Subscriber {
         }
 
         synchronized long nanosToNextExpiry() {
+            if (shared != null) {
+                Duration next = shared.progress(PREFIX + name).untilNextExpiry();
+                return next == null ? Long.MAX_VALUE : Math.max(next.toNanos(), TimeUnit.MILLISECONDS.toNanos(1));
+            }
             long now = System.nanoTime();
             long soonest = Long.MAX_VALUE;
             for (Lease l : leases.values()) {
@@ -428,6 +478,16 @@ public final class Consumers implements EventLog.Subscriber {
         }
 
         synchronized Status status() {
+            if (shared != null) {
+                SharedConsumerProgress.Progress p = shared.progress(PREFIX + name);
+                return new Status(
+                        name,
+                        p.checkpoint(),
+                        Math.max(0, store.lastOffset() - p.checkpoint()),
+                        p.inFlight(),
+                        p.missed(),
+                        spec);
+            }
             return new Status(
                     name, checkpoint, Math.max(0, store.lastOffset() - checkpoint), leases.size(), missed, spec);
         }

@@ -2,6 +2,8 @@ package io.sluice.store.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.sluice.core.consume.Consumers;
+import io.sluice.core.consume.SharedConsumerProgress;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.OffsetOutOfRangeException;
 import io.sluice.core.log.SqlStoreQueries;
@@ -17,6 +19,7 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * <p>Durability is PostgreSQL's: a commit returns once its WAL is flushed (with the default
  * {@code synchronous_commit=on}).
  */
-public final class PostgresEventStore implements EventStore {
+public final class PostgresEventStore implements EventStore, SharedConsumerProgress {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresEventStore.class);
     private static final Pattern SCHEMA = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
     private static final long HEAD_REFRESH_MILLIS = 1_000;
@@ -61,6 +64,7 @@ public final class PostgresEventStore implements EventStore {
     private final HikariDataSource pool;
     private final Thread listener;
     private final Object headMoved = new Object();
+    private final PostgresConsumerProgress consumers;
     private volatile Head head;
     private volatile boolean closed;
 
@@ -81,6 +85,7 @@ public final class PostgresEventStore implements EventStore {
         this.pool = new HikariDataSource(config);
         createSchema();
         this.head = readHead();
+        this.consumers = new PostgresConsumerProgress(pool, clock, this::firstOffset);
         this.listener =
                 Thread.ofPlatform().name("sluice-postgres-listener").daemon().start(this::listen);
     }
@@ -139,6 +144,9 @@ public final class PostgresEventStore implements EventStore {
                     + " events bigint NOT NULL, bytes bigint NOT NULL)");
             s.execute("INSERT INTO " + schema + ".head(schema_version, last_offset, deleted_through, events, bytes)"
                     + " VALUES (1, 0, 0, 0, 0) ON CONFLICT DO NOTHING");
+            for (String table : PostgresConsumerProgress.schema(schema)) {
+                s.execute(table);
+            }
             c.commit();
         }
     }
@@ -397,6 +405,33 @@ public final class PostgresEventStore implements EventStore {
         } catch (SQLException e) {
             throw new StoreException("deleting the checkpoint of " + reader + " failed: " + e.getMessage(), e);
         }
+    }
+
+    // ------------------------------------------------------------------ shared consumers
+
+    @Override
+    public List<Consumers.Delivery> take(String consumer, int max, Duration lease, Predicate<StoredEvent> filter) {
+        return consumers.take(consumer, max, lease, filter);
+    }
+
+    @Override
+    public int ack(String consumer, Collection<Long> offsets) {
+        return consumers.ack(consumer, offsets);
+    }
+
+    @Override
+    public void seek(String consumer, long offset) {
+        consumers.seek(consumer, offset);
+    }
+
+    @Override
+    public Progress progress(String consumer) {
+        return consumers.progress(consumer);
+    }
+
+    @Override
+    public void forget(String consumer) {
+        consumers.forget(consumer);
     }
 
     // ------------------------------------------------------------------ retention
