@@ -75,6 +75,13 @@ final class IngestBench implements Callable<Integer> {
     String postgres;
 
     @Option(
+            names = "--server-java-option",
+            paramLabel = "OPTION",
+            description = "With --spawn: an option for the server's JVM (repeatable), after the default -Xmx1g,"
+                    + " e.g. --server-java-option=-XX:+UseZGC.")
+    List<String> serverJavaOptions = new ArrayList<>();
+
+    @Option(
             names = "--connections",
             defaultValue = "8",
             description = "Concurrent closed-loop producers (default: ${DEFAULT-VALUE}).")
@@ -119,7 +126,7 @@ final class IngestBench implements Callable<Integer> {
         templates = events(10_000);
         double averageBytes =
                 templates.stream().mapToInt(String::length).average().orElse(0) + 30;
-        Spawned server = spawn ? Spawned.start(postgres) : null; // else this.server names the target
+        Spawned server = spawn ? Spawned.start(postgres, serverJavaOptions) : null; // else this.server names the target
         try {
             String target = server != null ? server.url : this.server.base();
             awaitHealthy(target);
@@ -437,7 +444,7 @@ final class IngestBench implements Callable<Integer> {
             this.schema = schema;
         }
 
-        static Spawned start(String postgresUrl) throws IOException {
+        static Spawned start(String postgresUrl, List<String> javaOptions) throws IOException {
             int port;
             try (ServerSocket s = new ServerSocket(0)) {
                 port = s.getLocalPort();
@@ -447,6 +454,7 @@ final class IngestBench implements Callable<Integer> {
             List<String> command = new ArrayList<>();
             command.add(ProcessHandle.current().info().command().orElse("java"));
             command.add("-Xmx1g"); // memory must stay flat: a leak would show as an OutOfMemoryError
+            command.addAll(javaOptions);
             command.add("-cp");
             command.add(System.getProperty("java.class.path"));
             command.add("io.sluice.server.Main");

@@ -74,4 +74,24 @@ class IngestBenchTest {
             assertThat(server.log().store().lastOffset()).isEqualTo(stored + 500);
         }
     }
+
+    @Test
+    void spawnsAServerWithTheJavaOptionsGiven(@TempDir Path logs) throws Exception {
+        Path gcLog = logs.resolve("gc.log");
+        String out = run(
+                "bench",
+                "ingest",
+                "--spawn",
+                "--server-java-option=-Xlog:gc:file=" + gcLog,
+                "--seconds",
+                "1",
+                "--warmup",
+                "0",
+                "--rate",
+                "200",
+                "--batch",
+                "10");
+        assertThat(out).contains("spawned, SQLite in a fresh directory").contains("process RSS first");
+        assertThat(java.nio.file.Files.readString(gcLog)).contains("Using G1");
+    }
 }
