@@ -161,6 +161,22 @@ class ServerTest {
                 post("application/cloudevents-batch+json", "[{\"specversion\":\"1.0\",\"id\":\"x\",\"type\":\"t\"}]");
         assertThat(ce.status()).isEqualTo(400);
         assertThat(ce.json().get("error").asText()).contains("cloud event 0").contains("'source'");
+        String good = "{\"specversion\":\"1.0\",\"id\":\"g\",\"source\":\"/s\",\"type\":\"t\"}";
+        Response badTime = post(
+                "application/cloudevents-batch+json",
+                "[" + good + ",{\"specversion\":\"1.0\",\"id\":\"y\",\"source\":\"/s\",\"type\":\"t\","
+                        + "\"time\":\"yesterday\"}]");
+        assertThat(badTime.status()).isEqualTo(400);
+        assertThat(badTime.json().at("/detail/index").asInt()).isEqualTo(1);
+        assertThat(badTime.json().get("error").asText())
+                .startsWith("event 1: cloud event 1 is not valid")
+                .contains("time");
+        Response twoData = post(
+                "application/cloudevents+json",
+                "{\"specversion\":\"1.0\",\"id\":\"z\",\"source\":\"/s\",\"type\":\"t\",\"data\":1,"
+                        + "\"data_base64\":\"AQ==\"}");
+        assertThat(twoData.status()).isEqualTo(400);
+        assertThat(twoData.json().get("error").asText()).contains("the cloud event is not valid");
 
         assertThat(post("application/json", "[1]").json().get("error").asText())
                 .isEqualTo("event 0: an event must be a JSON object, not number");

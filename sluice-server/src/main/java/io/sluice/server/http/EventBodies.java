@@ -2,6 +2,9 @@ package io.sluice.server.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cloudevents.CloudEvent;
+import io.cloudevents.jackson.JsonFormat;
 import io.sluice.api.ErrorCode;
 import io.sluice.api.Json;
 import io.sluice.server.config.ServerConfig;
@@ -161,7 +164,15 @@ final class EventBodies {
         return true;
     }
 
-    /** Checks CloudEvents' required attributes (spec 1.0); the events are stored as sent. */
+    /** Reads CloudEvents in the JSON format with the CloudEvents SDK, which checks them against the spec. */
+    private static final ObjectMapper CLOUD_EVENTS =
+            new ObjectMapper().registerModule(JsonFormat.getCloudEventJacksonModule());
+
+    /**
+     * Checks CloudEvents (spec 1.0): the required attributes here, with messages naming them;
+     * the rest (attribute types, {@code time} as RFC 3339, {@code data} beside
+     * {@code data_base64}) by the CloudEvents SDK. The events are stored as sent.
+     */
     private static List<JsonNode> cloudEvents(List<JsonNode> events, boolean batch) {
         for (int i = 0; i < events.size(); i++) {
             JsonNode e = events.get(i);
@@ -178,8 +189,23 @@ final class EventBodies {
                     throw invalid(i, which + ": the required attribute '" + attribute + "' is missing or empty");
                 }
             }
+            try {
+                CLOUD_EVENTS.treeToValue(e, CloudEvent.class);
+            } catch (JsonProcessingException | RuntimeException notACloudEvent) {
+                throw invalid(i, which + " is not valid: " + rootMessage(notACloudEvent));
+            }
         }
         return events;
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        int location = message.indexOf("\n at [Source"); // Jackson's location lines name no input of ours
+        return location < 0 ? message : message.substring(0, location);
     }
 
     private static ApiException invalid(int index, String message) {
