@@ -99,6 +99,20 @@ final class IngestBench implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "30", description = "Measured seconds (default: ${DEFAULT-VALUE}).")
     int seconds;
 
+    /** How the generated events' ids are made. */
+    enum Ids {
+        /** Random UUIDs, as most producers send (OpenStack's message ids are): inserts all over the id index. */
+        random,
+        /** A run prefix and a counter: each request's ids are neighbours in the id index. */
+        sequential
+    }
+
+    @Option(
+            names = "--ids",
+            defaultValue = "random",
+            description = "Event ids: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Ids ids;
+
     @Option(
             names = "--warmup",
             defaultValue = "5",
@@ -141,10 +155,11 @@ final class IngestBench implements Callable<Integer> {
             out.printf(
                     Locale.ROOT,
                     rate > 0
-                            ? "offered %,d events/s in requests of %d events, %d s after %d s warm-up%n"
-                            : "%d closed loops, requests of %d events, %d s after %d s warm-up%n",
+                            ? "offered %,d events/s in requests of %d events with %s ids, %d s after %d s warm-up%n"
+                            : "%d closed loops, requests of %d events with %s ids, %d s after %d s warm-up%n",
                     rate > 0 ? rate : connections,
                     batch,
+                    ids,
                     seconds,
                     warmup);
             out.flush();
@@ -270,13 +285,19 @@ final class IngestBench implements Callable<Integer> {
         }
     }
 
-    /** A request: {@code batch} events with fresh ids, one per line. */
+    /** A request: {@code batch} events with fresh ids ({@link #ids}), one per line. */
     private String body() {
         StringBuilder b = new StringBuilder(batch * (EVENT_BYTES + 40));
         for (int i = 0; i < batch; i++) {
             long n = sequence.getAndIncrement();
             String template = templates.get((int) (n % templates.size()));
-            b.append("{\"id\":\"").append(run).append('-').append(n).append("\",");
+            b.append("{\"id\":\"");
+            if (ids == Ids.random) {
+                b.append(UUID.randomUUID());
+            } else {
+                b.append(run).append('-').append(n);
+            }
+            b.append("\",");
             b.append(template, 1, template.length()).append('\n'); // the template without its "{"
         }
         return b.toString();

@@ -41,7 +41,9 @@ class IngestBenchTest {
                     "2",
                     "--batch",
                     "50");
-            assertThat(closed).contains("2 closed loops, requests of 50 events").contains("events/s", "p99 ms");
+            assertThat(closed)
+                    .contains("2 closed loops, requests of 50 events with random ids")
+                    .contains("events/s", "p99 ms");
             assertThat(closed).containsPattern("server memory \\(MB\\).*heap first \\d+");
             long stored = server.log().store().lastOffset();
             assertThat(stored).isPositive();
@@ -67,11 +69,27 @@ class IngestBenchTest {
                     "--rate",
                     "500",
                     "--batch",
-                    "10");
-            assertThat(fixed).contains("offered 500 events/s in requests of 10 events");
+                    "10",
+                    "--ids",
+                    "sequential");
+            assertThat(fixed).contains("offered 500 events/s in requests of 10 events with sequential ids");
             assertThat(fixed.lines().filter(l -> l.trim().matches("[0-9,]+ .*")).findFirst())
                     .hasValueSatisfying(row -> assertThat(row.trim()).startsWith("500 "));
             assertThat(server.log().store().lastOffset()).isEqualTo(stored + 500);
+            assertThat(server.log()
+                            .store()
+                            .read(0, 1, e -> true)
+                            .events()
+                            .getFirst()
+                            .id())
+                    .matches("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"); // random UUIDs
+            assertThat(server.log()
+                            .store()
+                            .read(stored, 1, e -> true)
+                            .events()
+                            .getFirst()
+                            .id())
+                    .matches("[0-9a-f]{8}-\\d+"); // run prefix and counter
         }
     }
 
