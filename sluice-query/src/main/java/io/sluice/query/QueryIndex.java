@@ -414,7 +414,7 @@ public final class QueryIndex {
      * Planning a key's entries again each time its count doubles moves them, at a cost
      * amortised to a constant per query.
      */
-    private final List<Access.Equal> replanKeys = new ArrayList<>(); // under writeLock
+    private final Set<Access.Equal> replanKeys = new java.util.LinkedHashSet<>(); // under writeLock; once per update
 
     private void replan(long version, List<Entry> gone) {
         for (Access.Equal key : replanKeys) {

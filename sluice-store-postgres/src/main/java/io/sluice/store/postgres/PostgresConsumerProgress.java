@@ -140,8 +140,8 @@ final class PostgresConsumerProgress implements SharedConsumerProgress {
                         + " FROM checkpoints cp WHERE cp.reader = ?")) {
             ps.setString(1, consumer);
             try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return new Progress(0, 0, 0, null);
+                if (!rs.next()) { // deleted, by another server perhaps
+                    throw new Consumers.NoSuchConsumerException(consumer.substring(consumer.indexOf(':') + 1));
                 }
                 double untilExpiry = rs.getDouble(4);
                 Duration next = rs.wasNull() ? null : Duration.ofNanos(Math.max(0, (long) (untilExpiry * 1e9)));
