@@ -14,6 +14,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -65,6 +67,20 @@ class ServerTest {
         HttpResponse<String> r = http.send(
                 HttpRequest.newBuilder(URI.create(server.url() + path)).build(), HttpResponse.BodyHandlers.ofString());
         return new Response(r.statusCode(), r.body());
+    }
+
+    @Test
+    void idsTheServerAssignsAreTimeOrderedUuids() throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (int request = 0; request < 3; request++) {
+            Response r = post("application/x-ndjson", "{\"type\":\"a\"}\n{\"type\":\"b\"}\n");
+            r.json().get("ids").forEach(id -> ids.add(id.asText()));
+        }
+        assertThat(ids).hasSize(6).allSatisfy(id -> {
+            assertThat(java.util.UUID.fromString(id).version()).isEqualTo(7);
+        });
+        assertThat(ids).isSorted(); // in the order the events were accepted
+        assertThat(new HashSet<>(ids)).hasSize(6);
     }
 
     @Test

@@ -104,7 +104,9 @@ final class IngestBench implements Callable<Integer> {
         /** Random UUIDs, as most producers send (OpenStack's message ids are): inserts all over the id index. */
         random,
         /** A run prefix and a counter: each request's ids are neighbours in the id index. */
-        sequential
+        sequential,
+        /** No id: the server assigns one (a time-ordered UUID). */
+        none
     }
 
     @Option(
@@ -291,6 +293,10 @@ final class IngestBench implements Callable<Integer> {
         for (int i = 0; i < batch; i++) {
             long n = sequence.getAndIncrement();
             String template = templates.get((int) (n % templates.size()));
+            if (ids == Ids.none) {
+                b.append(template).append('\n');
+                continue;
+            }
             b.append("{\"id\":\"");
             if (ids == Ids.random) {
                 b.append(UUID.randomUUID());
