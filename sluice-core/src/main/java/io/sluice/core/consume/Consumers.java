@@ -163,6 +163,7 @@ public final class Consumers implements EventLog.Subscriber {
             throws InterruptedException {
         Consumer c = open(name, start, spec);
         long deadline = System.nanoTime() + wait.toNanos();
+        boolean reopened = false;
         while (true) {
             long seen = commitsSeen();
             List<Delivery> out;
@@ -170,6 +171,10 @@ public final class Consumers implements EventLog.Subscriber {
                 out = c.take(max, lease);
             } catch (NoSuchConsumerException deletedElsewhere) { // by another server sharing the store
                 consumers.remove(name, c);
+                if (reopened) {
+                    throw deletedElsewhere; // deleted again at once: report it rather than loop
+                }
+                reopened = true;
                 c = open(name, start, spec);
                 continue;
             }
