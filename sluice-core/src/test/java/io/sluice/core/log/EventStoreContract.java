@@ -72,6 +72,24 @@ public abstract class EventStoreContract {
     }
 
     @Test
+    void eventTextComesBackExactlyWhateverItHolds() {
+        // Tabs, carriage returns, escapes and backslashes in the text, a type with a tab, no type,
+        // characters beyond the BMP: a store must not reinterpret any of it.
+        String text = "{\"id\":\"odd\",\t\"s\":\"a\\\\b\\tc\\nd \\\"q\\\" \\\\N é 😀\"\r,\"n\":1}";
+        store.append(List.of(
+                new EventStore.NewEvent("odd", "t\tab", text),
+                new EventStore.NewEvent("untyped", null, "{\"id\":\"untyped\"}")));
+        StoredEvent odd = store.byId("odd").orElseThrow();
+        assertThat(odd.json()).isEqualTo(text);
+        assertThat(odd.type()).isEqualTo("t\tab");
+        assertThat(store.byId("untyped").orElseThrow().type()).isNull();
+        assertThat(store.read(0, 10, e -> true).events())
+                .extracting(StoredEvent::json)
+                .first()
+                .isEqualTo(text);
+    }
+
+    @Test
     void anEmptyStoreStartsBeforeOffsetOne() {
         assertThat(store.lastOffset()).isZero();
         assertThat(store.firstOffset()).isEqualTo(1);
