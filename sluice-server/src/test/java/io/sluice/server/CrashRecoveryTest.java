@@ -66,12 +66,7 @@ class CrashRecoveryTest {
                         }
                         request++;
                         try {
-                            HttpResponse<String> r = http.send(
-                                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/events"))
-                                            .header("Content-Type", "application/x-ndjson")
-                                            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-                                            .build(),
-                                    HttpResponse.BodyHandlers.ofString());
+                            HttpResponse<String> r = postNdjson(port, body.toString());
                             if (r.statusCode() == 200) {
                                 acknowledged.addAll(ids); // only what the server answered for
                             }
@@ -151,12 +146,7 @@ class CrashRecoveryTest {
             for (int i = 0; i < 200; i++) {
                 body.append("{\"id\":\"late-").append(i).append("\",\"type\":\"late\"}\n");
             }
-            HttpResponse<String> posted = http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/events"))
-                            .header("Content-Type", "application/x-ndjson")
-                            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> posted = postNdjson(port, body.toString());
             assertThat(posted.statusCode()).isEqualTo(200);
             assertThat(Json.parse(posted.body()).get("last_offset").asLong()).isEqualTo(events + 200);
             server.destroyForcibly(); // SIGKILL
@@ -179,6 +169,15 @@ class CrashRecoveryTest {
             restarted.destroy();
             restarted.waitFor(30, TimeUnit.SECONDS);
         }
+    }
+
+    private HttpResponse<String> postNdjson(int port, String body) throws IOException, InterruptedException {
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/events"))
+                        .header("Content-Type", "application/x-ndjson")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     /** Waits for /healthz and checks it answered within {@code limit} of the process starting. */

@@ -41,10 +41,10 @@ import org.slf4j.LoggerFactory;
  * <p>Each consumer's state is guarded by its own monitor; waiting for new events happens
  * outside it, on a condition signalled after every commit.
  *
- * <p>When the store is shared by several servers ({@link SharedConsumerProgress}), the scan
- * position, the leases and the checkpoint live in the store instead, and every call goes
- * there: one consumer name is then shared across servers exactly as across the processes
- * of one server.
+ * <p>That is a {@code LocalConsumer}. When the store is shared by several servers
+ * ({@link SharedConsumerProgress}), consumers are {@code StoredConsumer}s instead: the scan
+ * position, the leases and the checkpoint live in the store and every call goes there, so one
+ * consumer name is shared across servers exactly as across the processes of one server.
  */
 public final class Consumers implements EventLog.Subscriber {
     private static final Logger LOG = LoggerFactory.getLogger(Consumers.class);
@@ -293,10 +293,10 @@ public final class Consumers implements EventLog.Subscriber {
         Consumer c = existingOrNull(name);
         if (c == null) {
             c = consumers.computeIfAbsent(name, n -> {
-                Consumer created = new Consumer(n, spec, resolve(start), 0);
-                created.save();
-                LOG.info("consumer {} created at offset {}", n, created.checkpoint);
-                return created;
+                long at = resolve(start);
+                saveCheckpoint(n, spec, at, 0);
+                LOG.info("consumer {} created at offset {}", n, at);
+                return consumer(n, spec, at, 0);
             });
         }
         if (!c.spec.equals(spec) && !spec.equals(ConsumerSpec.ALL)) {
@@ -322,7 +322,7 @@ public final class Consumers implements EventLog.Subscriber {
         return store.checkpoint(PREFIX + name)
                 .map(cp -> consumers.computeIfAbsent(name, n -> {
                     JsonNode state = cp.state() == null ? Json.object() : Json.parse(cp.state());
-                    return new Consumer(
+                    return consumer(
                             n,
                             ConsumerSpec.fromJson(state.path("spec")),
                             cp.offset(),
@@ -346,32 +346,106 @@ public final class Consumers implements EventLog.Subscriber {
         }
     }
 
-    /** One consumer's state; every method runs under its monitor. */
-    private final class Consumer {
-        private record Lease(StoredEvent event, long expiresNanos, int deliveries) {}
+    /** A consumer whose progress is kept here, or in the shared store when there is one. */
+    private Consumer consumer(String name, ConsumerSpec spec, long checkpoint, long missed) {
+        return shared != null ? new StoredConsumer(name, spec) : new LocalConsumer(name, spec, checkpoint, missed);
+    }
 
+    /** Saves a consumer's checkpoint with its definition (what it receives) and missed count. */
+    private void saveCheckpoint(String name, ConsumerSpec spec, long checkpoint, long missed) {
+        ObjectNode state = Json.object();
+        state.set("spec", spec.toJson());
+        state.put("missed", missed);
+        state.put("saved", clock.instant().toString());
+        store.saveCheckpoint(PREFIX + name, new EventStore.Checkpoint(checkpoint, Json.write(state)));
+    }
+
+    /** One consumer: what it receives, and the calls on its progress. */
+    private abstract static sealed class Consumer permits LocalConsumer, StoredConsumer {
         final String name;
         final ConsumerSpec spec;
         final Predicate<StoredEvent> predicate;
+
+        Consumer(String name, ConsumerSpec spec) {
+            this.name = name;
+            this.spec = spec;
+            this.predicate = spec.predicate();
+        }
+
+        abstract List<Delivery> take(int max, Duration lease);
+
+        abstract int ack(Collection<Long> offsets);
+
+        abstract void seek(long to);
+
+        /** Time until the first lease expires (at least a millisecond), or Long.MAX_VALUE. */
+        abstract long nanosToNextExpiry();
+
+        abstract Status status();
+    }
+
+    /** A consumer of a store that several servers share: every call goes to the store. */
+    private final class StoredConsumer extends Consumer {
+        private final String key;
+
+        StoredConsumer(String name, ConsumerSpec spec) {
+            super(name, spec);
+            this.key = PREFIX + name;
+        }
+
+        @Override
+        List<Delivery> take(int max, Duration lease) {
+            return shared.take(key, max, lease, predicate);
+        }
+
+        @Override
+        int ack(Collection<Long> offsets) {
+            return shared.ack(key, offsets);
+        }
+
+        @Override
+        void seek(long to) {
+            shared.seek(key, to);
+        }
+
+        @Override
+        long nanosToNextExpiry() {
+            Duration next = shared.progress(key).untilNextExpiry();
+            return next == null ? Long.MAX_VALUE : Math.max(next.toNanos(), TimeUnit.MILLISECONDS.toNanos(1));
+        }
+
+        @Override
+        Status status() {
+            SharedConsumerProgress.Progress p = shared.progress(key);
+            return new Status(
+                    name,
+                    p.checkpoint(),
+                    Math.max(0, store.lastOffset() - p.checkpoint()),
+                    p.inFlight(),
+                    p.missed(),
+                    spec);
+        }
+    }
+
+    /** A consumer whose progress this server keeps; every method runs under its monitor. */
+    private final class LocalConsumer extends Consumer {
+        private record Lease(StoredEvent event, long expiresNanos, int deliveries) {}
+
         long checkpoint;
         long scanned;
         long missed;
         final TreeMap<Long, Lease> leases = new TreeMap<>();
         final OffsetRanges done = new OffsetRanges();
 
-        Consumer(String name, ConsumerSpec spec, long checkpoint, long missed) {
-            this.name = name;
-            this.spec = spec;
-            this.predicate = spec.predicate();
+        LocalConsumer(String name, ConsumerSpec spec, long checkpoint, long missed) {
+            super(name, spec);
             this.checkpoint = checkpoint;
             this.scanned = checkpoint;
             this.missed = missed;
         }
 
+        @Override
         synchronized List<Delivery> take(int max, Duration lease) {
-            if (shared != null) {
-                return shared.take(PREFIX + name, max, lease, predicate);
-            }
             long now = System.nanoTime();
             List<Delivery> out = new ArrayList<>();
             for (Map.Entry<Long, Lease> e : leases.entrySet()) {
@@ -428,10 +502,8 @@ public final class Consumers implements EventLog.Subscriber {
             done.add(from, to);
         }
 
+        @Override
         synchronized int ack(Collection<Long> offsets) {
-            if (shared != null) {
-                return shared.ack(PREFIX + name, offsets);
-            }
             int acked = 0;
             for (Long offset : offsets) {
                 if (offset != null && leases.remove(offset) != null) {
@@ -457,11 +529,8 @@ public final class Consumers implements EventLog.Subscriber {
             }
         }
 
+        @Override
         synchronized void seek(long to) {
-            if (shared != null) {
-                shared.seek(PREFIX + name, to);
-                return;
-            }
             leases.clear();
             done.dropThrough(Long.MAX_VALUE - 1);
             checkpoint = to;
@@ -469,11 +538,8 @@ public final class Consumers implements EventLog.Subscriber {
             save();
         }
 
+        @Override
         synchronized long nanosToNextExpiry() {
-            if (shared != null) {
-                Duration next = shared.progress(PREFIX + name).untilNextExpiry();
-                return next == null ? Long.MAX_VALUE : Math.max(next.toNanos(), TimeUnit.MILLISECONDS.toNanos(1));
-            }
             long now = System.nanoTime();
             long soonest = Long.MAX_VALUE;
             for (Lease l : leases.values()) {
@@ -482,27 +548,14 @@ public final class Consumers implements EventLog.Subscriber {
             return Math.max(soonest, TimeUnit.MILLISECONDS.toNanos(1));
         }
 
+        @Override
         synchronized Status status() {
-            if (shared != null) {
-                SharedConsumerProgress.Progress p = shared.progress(PREFIX + name);
-                return new Status(
-                        name,
-                        p.checkpoint(),
-                        Math.max(0, store.lastOffset() - p.checkpoint()),
-                        p.inFlight(),
-                        p.missed(),
-                        spec);
-            }
             return new Status(
                     name, checkpoint, Math.max(0, store.lastOffset() - checkpoint), leases.size(), missed, spec);
         }
 
         void save() {
-            ObjectNode state = Json.object();
-            state.set("spec", spec.toJson());
-            state.put("missed", missed);
-            state.put("saved", clock.instant().toString());
-            store.saveCheckpoint(PREFIX + name, new EventStore.Checkpoint(checkpoint, Json.write(state)));
+            saveCheckpoint(name, spec, checkpoint, missed);
         }
     }
 }

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
+import javax.sql.DataSource;
 
 /**
  * The reads every SQL store shares, over the same two tables: {@code events(log_offset, id,
@@ -21,6 +22,25 @@ public final class SqlStoreQueries {
     public static final int SCAN_CHUNK = 1_000;
 
     private SqlStoreQueries() {}
+
+    /** Work on a JDBC connection. */
+    @FunctionalInterface
+    public interface SqlWork<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} on a connection of {@code source}, giving the connection back after; an
+     * {@link SQLException} becomes a {@link StoreException} whose message is {@code failure}
+     * followed by the database's.
+     */
+    public static <T> T query(DataSource source, String failure, SqlWork<T> work) {
+        try (Connection c = source.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new StoreException(failure + e.getMessage(), e);
+        }
+    }
 
     /**
      * Reads events after {@code after} as {@link EventStore#read} describes, in chunks.

@@ -77,9 +77,7 @@ public abstract class ConsumersContract {
     }
 
     private List<Long> next(String name, int max, ConsumerSpec spec) throws InterruptedException {
-        return consumers.next(name, EARLIEST, spec, max, Duration.ZERO, LEASE).stream()
-                .map(d -> d.event().offset())
-                .toList();
+        return offsets(consumers.next(name, EARLIEST, spec, max, Duration.ZERO, LEASE));
     }
 
     @Test
@@ -114,15 +112,35 @@ public abstract class ConsumersContract {
         String[] types = new String[100];
         java.util.Arrays.fill(types, "t");
         append(types);
-        List<CompletableFuture<List<Long>>> workers = new ArrayList<>();
-        for (int w = 0; w < 4; w++) {
-            workers.add(CompletableFuture.supplyAsync(() -> {
+        List<Long> received = drainConcurrently(List.of(consumers, consumers, consumers, consumers), "shared");
+        int total = received.size();
+        Set<Long> all = new HashSet<>(received);
+        assertThat(total).isEqualTo(100);
+        assertThat(all).hasSize(100);
+        assertThat(consumers.status("shared").position()).isEqualTo(100);
+    }
+
+    /** The offsets of delivered events, in delivery order. */
+    protected static List<Long> offsets(List<Consumers.Delivery> deliveries) {
+        return deliveries.stream().map(d -> d.event().offset()).toList();
+    }
+
+    /**
+     * One worker per entry of {@code workers} (the same {@link Consumers}, or those of several
+     * servers), each taking up to 7 events of consumer {@code name} and acknowledging them
+     * until none is left; every offset the workers received, repeats included.
+     */
+    protected static List<Long> drainConcurrently(List<Consumers> workers, String name) throws Exception {
+        List<CompletableFuture<List<Long>>> running = new ArrayList<>();
+        for (Consumers on : workers) {
+            running.add(CompletableFuture.supplyAsync(() -> {
                 List<Long> mine = new ArrayList<>();
                 try {
                     List<Long> got;
-                    while (!(got = next("shared", 7)).isEmpty()) {
+                    while (!(got = offsets(on.next(name, EARLIEST, ConsumerSpec.ALL, 7, Duration.ZERO, LEASE)))
+                            .isEmpty()) {
                         mine.addAll(got);
-                        consumers.ack("shared", got);
+                        on.ack(name, got);
                     }
                 } catch (InterruptedException e) {
                     throw new IllegalStateException(e);
@@ -130,16 +148,11 @@ public abstract class ConsumersContract {
                 return mine;
             }));
         }
-        Set<Long> all = new HashSet<>();
-        int total = 0;
-        for (CompletableFuture<List<Long>> w : workers) {
-            List<Long> got = w.get(30, TimeUnit.SECONDS);
-            total += got.size();
-            all.addAll(got);
+        List<Long> received = new ArrayList<>();
+        for (CompletableFuture<List<Long>> w : running) {
+            received.addAll(w.get(60, TimeUnit.SECONDS));
         }
-        assertThat(total).isEqualTo(100);
-        assertThat(all).hasSize(100);
-        assertThat(consumers.status("shared").position()).isEqualTo(100);
+        return received;
     }
 
     @Test

@@ -26,6 +26,8 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.HdrHistogram.Recorder;
@@ -379,25 +381,21 @@ final class IngestBench implements Callable<Integer> {
 
         /** Samples once a second on a thread of its own until {@code end} (a nanoTime). */
         void startSampling(long end) {
-            Thread.ofPlatform().daemon().name("sluice-bench-sampler").start(() -> sampleUntil(end));
+            ScheduledExecutorService schedule = Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().daemon().name("sluice-bench-sampler").factory());
+            schedule.scheduleAtFixedRate(this::sample, 0, 1, TimeUnit.SECONDS);
+            schedule.schedule(schedule::shutdown, end - System.nanoTime(), TimeUnit.NANOSECONDS);
         }
 
-        private void sampleUntil(long end) {
-            while (System.nanoTime() < end) {
-                double mb = heapMb();
-                double rssMb = server == null ? -1 : server.rssMb();
-                synchronized (samples) {
-                    if (mb >= 0) {
-                        samples.add(mb);
-                    }
-                    if (rssMb >= 0) {
-                        rss.add(rssMb);
-                    }
+        private void sample() {
+            double mb = heapMb();
+            double rssMb = server == null ? -1 : server.rssMb();
+            synchronized (samples) {
+                if (mb >= 0) {
+                    samples.add(mb);
                 }
-                try {
-                    Thread.sleep(1_000);
-                } catch (InterruptedException e) {
-                    return;
+                if (rssMb >= 0) {
+                    rss.add(rssMb);
                 }
             }
         }

@@ -7,6 +7,8 @@ import io.sluice.server.config.ServerConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,11 +17,14 @@ class IngestBenchTest {
     @TempDir
     Path data;
 
-    private static String run(String... args) {
+    /** Runs {@code sluice bench ingest} for one measured second without warm-up, with {@code options}. */
+    private static String benchIngest(String... options) {
+        List<String> args = new ArrayList<>(List.of("bench", "ingest", "--seconds", "1", "--warmup", "0"));
+        args.addAll(List.of(options));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int exit = SluiceCommand.commandLine(new PrintWriter(out), new PrintWriter(err))
-                .execute(args);
+                .execute(args.toArray(String[]::new));
         assertThat(exit).as(err.toString()).isZero();
         return out.toString();
     }
@@ -28,19 +33,7 @@ class IngestBenchTest {
     void closedLoopsAndAFixedRateReportEventsLatencyAndMemoryAndTheEventsAreStored() {
         try (SluiceServer server =
                 SluiceServer.start(ServerConfig.defaults(data).withPort(0))) {
-            String closed = run(
-                    "bench",
-                    "ingest",
-                    "--url",
-                    server.url(),
-                    "--seconds",
-                    "1",
-                    "--warmup",
-                    "0",
-                    "--connections",
-                    "2",
-                    "--batch",
-                    "50");
+            String closed = benchIngest("--url", server.url(), "--connections", "2", "--batch", "50");
             assertThat(closed)
                     .contains("2 closed loops, requests of 50 events with random ids")
                     .contains("events/s", "p99 ms");
@@ -57,21 +50,7 @@ class IngestBenchTest {
                             .length())
                     .isBetween(900, 1_200);
 
-            String fixed = run(
-                    "bench",
-                    "ingest",
-                    "--url",
-                    server.url(),
-                    "--seconds",
-                    "1",
-                    "--warmup",
-                    "0",
-                    "--rate",
-                    "500",
-                    "--batch",
-                    "10",
-                    "--ids",
-                    "sequential");
+            String fixed = benchIngest("--url", server.url(), "--rate", "500", "--batch", "10", "--ids", "sequential");
             assertThat(fixed).contains("offered 500 events/s in requests of 10 events with sequential ids");
             assertThat(fixed.lines().filter(l -> l.trim().matches("[0-9,]+ .*")).findFirst())
                     .hasValueSatisfying(row -> assertThat(row.trim()).startsWith("500 "));
@@ -96,19 +75,8 @@ class IngestBenchTest {
     @Test
     void spawnsAServerWithTheJavaOptionsGiven(@TempDir Path logs) throws Exception {
         Path gcLog = logs.resolve("gc.log");
-        String out = run(
-                "bench",
-                "ingest",
-                "--spawn",
-                "--server-java-option=-Xlog:gc:file=" + gcLog,
-                "--seconds",
-                "1",
-                "--warmup",
-                "0",
-                "--rate",
-                "200",
-                "--batch",
-                "10");
+        String out =
+                benchIngest("--spawn", "--server-java-option=-Xlog:gc:file=" + gcLog, "--rate", "200", "--batch", "10");
         assertThat(out).contains("spawned, SQLite in a fresh directory").contains("process RSS first");
         assertThat(java.nio.file.Files.readString(gcLog)).contains("Using G1");
     }

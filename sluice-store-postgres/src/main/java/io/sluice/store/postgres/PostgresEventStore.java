@@ -353,31 +353,20 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
         if (after < first - 1) {
             throw new OffsetOutOfRangeException(after, first);
         }
-        try (Connection c = pool.getConnection()) {
-            return SqlStoreQueries.read(c, after, limit, filter); // also catches another process's retention
-        } catch (SQLException e) {
-            throw new StoreException("read failed: " + e.getMessage(), e);
-        }
+        // SqlStoreQueries.read also catches another process's retention deleting what it reads
+        return SqlStoreQueries.query(pool, "read failed: ", c -> SqlStoreQueries.read(c, after, limit, filter));
     }
 
     @Override
     public Optional<StoredEvent> byId(String id) {
-        try (Connection c = pool.getConnection()) {
-            return SqlStoreQueries.byId(c, id);
-        } catch (SQLException e) {
-            throw new StoreException("read failed: " + e.getMessage(), e);
-        }
+        return SqlStoreQueries.query(pool, "read failed: ", c -> SqlStoreQueries.byId(c, id));
     }
 
     // ------------------------------------------------------------------ checkpoints
 
     @Override
     public Optional<Checkpoint> checkpoint(String reader) {
-        try (Connection c = pool.getConnection()) {
-            return SqlStoreQueries.checkpoint(c, reader);
-        } catch (SQLException e) {
-            throw new StoreException("read failed: " + e.getMessage(), e);
-        }
+        return SqlStoreQueries.query(pool, "read failed: ", c -> SqlStoreQueries.checkpoint(c, reader));
     }
 
     @Override
@@ -391,11 +380,7 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
 
     @Override
     public List<NamedCheckpoint> checkpoints() {
-        try (Connection c = pool.getConnection()) {
-            return SqlStoreQueries.checkpoints(c);
-        } catch (SQLException e) {
-            throw new StoreException("read failed: " + e.getMessage(), e);
-        }
+        return SqlStoreQueries.query(pool, "read failed: ", SqlStoreQueries::checkpoints);
     }
 
     @Override
@@ -510,20 +495,18 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
         if (excess <= 0) {
             return 0;
         }
-        try (Connection c = pool.getConnection()) {
-            return SqlStoreQueries.offsetFreeing(c, "octet_length(body)", h.deletedThrough() + 1, excess);
-        } catch (SQLException e) {
-            throw new StoreException("read failed: " + e.getMessage(), e);
-        }
+        return SqlStoreQueries.query(
+                pool,
+                "read failed: ",
+                c -> SqlStoreQueries.offsetFreeing(c, "octet_length(body)", h.deletedThrough() + 1, excess));
     }
 
     @Override
     public long lastOffsetIngestedBefore(long millis) {
-        try (Connection c = pool.getConnection()) {
-            return SqlStoreQueries.lastOffsetIngestedBefore(c, firstOffset(), lastOffset(), millis);
-        } catch (SQLException e) {
-            throw new StoreException("read failed: " + e.getMessage(), e);
-        }
+        return SqlStoreQueries.query(
+                pool,
+                "read failed: ",
+                c -> SqlStoreQueries.lastOffsetIngestedBefore(c, firstOffset(), lastOffset(), millis));
     }
 
     @Override

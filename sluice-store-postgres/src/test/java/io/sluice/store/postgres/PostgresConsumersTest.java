@@ -12,8 +12,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -49,9 +47,7 @@ class PostgresConsumersTest extends ConsumersContract {
     }
 
     private static List<Long> take(Consumers on, String name, int max, Duration lease) throws InterruptedException {
-        return on.next(name, EARLIEST, ConsumerSpec.ALL, max, Duration.ZERO, lease).stream()
-                .map(d -> d.event().offset())
-                .toList();
+        return offsets(on.next(name, EARLIEST, ConsumerSpec.ALL, max, Duration.ZERO, lease));
     }
 
     @Test
@@ -61,30 +57,9 @@ class PostgresConsumersTest extends ConsumersContract {
         append(types);
         Consumers a = consumers;
         Consumers b = secondServer();
-        List<CompletableFuture<List<Long>>> workers = new ArrayList<>();
-        for (int w = 0; w < 4; w++) {
-            Consumers on = w % 2 == 0 ? a : b;
-            workers.add(CompletableFuture.supplyAsync(() -> {
-                List<Long> mine = new ArrayList<>();
-                try {
-                    List<Long> got;
-                    while (!(got = take(on, "shared", 7, LEASE)).isEmpty()) {
-                        mine.addAll(got);
-                        on.ack("shared", got);
-                    }
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-                return mine;
-            }));
-        }
-        Set<Long> all = new HashSet<>();
-        int total = 0;
-        for (CompletableFuture<List<Long>> w : workers) {
-            List<Long> got = w.get(60, TimeUnit.SECONDS);
-            total += got.size();
-            all.addAll(got);
-        }
+        List<Long> received = drainConcurrently(List.of(a, b, a, b), "shared");
+        int total = received.size();
+        Set<Long> all = new HashSet<>(received);
         assertThat(total).as("no event delivered twice").isEqualTo(120);
         assertThat(all).hasSize(120);
         assertThat(a.status("shared").position()).isEqualTo(120);

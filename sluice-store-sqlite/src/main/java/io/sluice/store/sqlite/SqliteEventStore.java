@@ -23,6 +23,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.sqlite.SQLiteConfig;
 
@@ -110,47 +113,36 @@ public final class SqliteEventStore implements EventStore {
     }
 
     /** Copies committed pages from the WAL into the database file, off the commit path. */
-    private final class Checkpointer implements Runnable {
+    private final class Checkpointer {
         private static final long PERIOD_MILLIS = 200;
 
         private final Connection connection;
-        private final Thread thread;
-        private volatile boolean running = true;
+        private final ScheduledExecutorService schedule = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("sluice-sqlite-checkpointer").factory());
+        private long checkpointedAt = -1; // only the schedule's thread
 
         Checkpointer(Connection connection) {
             this.connection = connection;
-            this.thread = Thread.ofPlatform()
-                    .daemon()
-                    .name("sluice-sqlite-checkpointer")
-                    .start(this);
+            schedule.scheduleWithFixedDelay(this::checkpoint, PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
         }
 
-        @Override
-        public void run() {
-            long checkpointedAt = -1;
-            while (running) {
-                try {
-                    Thread.sleep(PERIOD_MILLIS);
-                    long last = lastOffset;
-                    if (last != checkpointedAt) { // nothing committed since the last one: nothing to copy
-                        pragma(connection, "PRAGMA wal_checkpoint(PASSIVE)");
-                        checkpointedAt = last;
-                    }
-                } catch (InterruptedException e) {
-                    return;
-                } catch (SQLException e) {
-                    if (running) {
-                        LOG.warn("SQLite checkpoint of {} failed (will retry): {}", file, e.getMessage());
-                    }
-                }
+        private void checkpoint() {
+            long last = lastOffset;
+            if (last == checkpointedAt) {
+                return; // nothing committed since the last one: nothing to copy
+            }
+            try {
+                pragma(connection, "PRAGMA wal_checkpoint(PASSIVE)");
+                checkpointedAt = last;
+            } catch (SQLException | RuntimeException e) { // thrown out, it would end the schedule
+                LOG.warn("SQLite checkpoint of {} failed (will retry): {}", file, e.getMessage());
             }
         }
 
         void close() {
-            running = false;
-            thread.interrupt();
+            schedule.shutdown();
             try {
-                thread.join(5_000);
+                schedule.awaitTermination(5, TimeUnit.SECONDS);
                 pragma(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -345,31 +337,19 @@ public final class SqliteEventStore implements EventStore {
         if (after < first - 1) {
             throw new OffsetOutOfRangeException(after, first);
         }
-        try (Connection c = readers.getConnection()) {
-            return SqlStoreQueries.read(c, after, limit, filter);
-        } catch (SQLException e) {
-            throw new StoreException("read failed: " + e.getMessage(), e);
-        }
+        return SqlStoreQueries.query(readers, "read failed: ", c -> SqlStoreQueries.read(c, after, limit, filter));
     }
 
     @Override
     public Optional<StoredEvent> byId(String id) {
-        try (Connection c = readers.getConnection()) {
-            return SqlStoreQueries.byId(c, id);
-        } catch (SQLException e) {
-            throw new StoreException("read failed: " + e.getMessage(), e);
-        }
+        return SqlStoreQueries.query(readers, "read failed: ", c -> SqlStoreQueries.byId(c, id));
     }
 
     // ------------------------------------------------------------------ checkpoints
 
     @Override
     public Optional<Checkpoint> checkpoint(String reader) {
-        try (Connection c = readers.getConnection()) {
-            return SqlStoreQueries.checkpoint(c, reader);
-        } catch (SQLException e) {
-            throw new StoreException("read failed: " + e.getMessage(), e);
-        }
+        return SqlStoreQueries.query(readers, "read failed: ", c -> SqlStoreQueries.checkpoint(c, reader));
     }
 
     @Override
@@ -383,11 +363,7 @@ public final class SqliteEventStore implements EventStore {
 
     @Override
     public List<NamedCheckpoint> checkpoints() {
-        try (Connection c = readers.getConnection()) {
-            return SqlStoreQueries.checkpoints(c);
-        } catch (SQLException e) {
-            throw new StoreException("read failed: " + e.getMessage(), e);
-        }
+        return SqlStoreQueries.query(readers, "read failed: ", SqlStoreQueries::checkpoints);
     }
 
     @Override
@@ -465,20 +441,18 @@ public final class SqliteEventStore implements EventStore {
         if (excess <= 0) {
             return 0;
         }
-        try (Connection c = readers.getConnection()) {
-            return SqlStoreQueries.offsetFreeing(c, "length(CAST(body AS BLOB))", first, excess);
-        } catch (SQLException e) {
-            throw new StoreException("read failed: " + e.getMessage(), e);
-        }
+        return SqlStoreQueries.query(
+                readers,
+                "read failed: ",
+                c -> SqlStoreQueries.offsetFreeing(c, "length(CAST(body AS BLOB))", first, excess));
     }
 
     @Override
     public long lastOffsetIngestedBefore(long millis) {
-        try (Connection c = readers.getConnection()) {
-            return SqlStoreQueries.lastOffsetIngestedBefore(c, firstOffset, lastOffset, millis);
-        } catch (SQLException e) {
-            throw new StoreException("read failed: " + e.getMessage(), e);
-        }
+        return SqlStoreQueries.query(
+                readers,
+                "read failed: ",
+                c -> SqlStoreQueries.lastOffsetIngestedBefore(c, firstOffset, lastOffset, millis));
     }
 
     private long queryLong(String sql, long otherwise) {

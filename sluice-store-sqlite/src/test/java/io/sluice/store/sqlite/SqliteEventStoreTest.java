@@ -1,11 +1,13 @@
 package io.sluice.store.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.EventStoreContract;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -41,11 +43,8 @@ class SqliteEventStoreTest extends EventStoreContract {
                 store.append(events);
             }
             // The writer never checkpoints; the background checkpointer copies the WAL's 8 MB.
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (Files.size(db) < 8_000_000 && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertThat(Files.size(db)).isGreaterThan(8_000_000);
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(Files.size(db)).isGreaterThan(8_000_000));
             assertThat(Files.exists(wal)).isTrue();
         }
         try (SqliteEventStore store = SqliteEventStore.open(dir, clock)) {
