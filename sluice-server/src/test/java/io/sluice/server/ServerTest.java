@@ -16,7 +16,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -198,6 +200,51 @@ class ServerTest {
                 .isEqualTo("event 0: an event must be a JSON object, not number");
         assertThat(post("application/json", "\"text\"").status()).isEqualTo(400);
         assertThat(get("/healthz").json().get("last_offset").asLong()).isZero();
+    }
+
+    /**
+     * NDJSON events are read only as far as their envelope fields, yet everything a full parse
+     * refuses is still refused, naming the event, and nothing of the request is stored.
+     */
+    @Test
+    void ndjsonIsCheckedWholeThoughOnlyItsEnvelopeIsRead() throws Exception {
+        String good = "{\"id\":\"g\",\"deep\":{\"a\":[1,{\"b\":true}]}}\n";
+        Map<String, String> refused = new LinkedHashMap<>();
+        refused.put("{\"a\":{\"b\":1,\"b\":2}}", "Duplicate field 'b'");
+        refused.put("{\"a\":[1,2}", "Unexpected close marker");
+        refused.put("{\"a\":1} {\"b\":2}", "Trailing token");
+        refused.put("{\"a\":\"x\"}}", "Unexpected close marker");
+        refused.put("{\"a\":01}", "Leading zeroes");
+        refused.put("{\"a\":\"" + "\u0001" + "\"}", "Illegal unquoted character");
+        refused.put("{\"a\":" + "[".repeat(300) + "]".repeat(300) + "}", "Document nesting depth");
+        for (Map.Entry<String, String> bad : refused.entrySet()) {
+            Response r = post("application/x-ndjson", good + bad.getKey() + "\n");
+            assertThat(r.status()).as(bad.getKey()).isEqualTo(400);
+            assertThat(r.json().get("error").asText())
+                    .as(bad.getKey())
+                    .startsWith("event 1 (line 2) is not valid JSON")
+                    .contains(bad.getValue());
+        }
+        assertThat(post("application/x-ndjson", good + "[1]\n")
+                        .json()
+                        .get("error")
+                        .asText())
+                .isEqualTo("event 1: an event must be a JSON object, not array");
+        assertThat(post("application/x-ndjson", good + "{\"type\":3}\n")
+                        .json()
+                        .get("error")
+                        .asText())
+                .startsWith("event 1: field 'type' must be a string");
+        assertThat(get("/healthz").json().get("last_offset").asLong()).isZero();
+
+        // Envelope values other than strings take the full parse: an integer id, a null id.
+        Response stored = post("application/x-ndjson", "{\"id\":42,\"n\":1}\n{\"id\":null,\"type\":\"t\"}\n");
+        assertThat(stored.status()).isEqualTo(200);
+        assertThat(stored.json().get("ids").get(0).asText()).isEqualTo("42");
+        String assigned = stored.json().get("ids").get(1).asText();
+        assertThat(java.util.UUID.fromString(assigned).version()).isEqualTo(7);
+        assertThat(get("/v1/events/" + assigned).json().at("/event/type").asText())
+                .isEqualTo("t");
     }
 
     @Test

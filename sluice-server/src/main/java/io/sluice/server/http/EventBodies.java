@@ -1,10 +1,14 @@
 package io.sluice.server.http;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.jackson.JsonFormat;
+import io.sluice.api.Envelope;
 import io.sluice.api.ErrorCode;
 import io.sluice.api.Json;
 import io.sluice.server.config.ServerConfig;
@@ -28,18 +32,22 @@ final class EventBodies {
     /**
      * The events of a request body.
      *
+     * @param events the documents; for NDJSON, only their envelope fields (see {@link #envelopeOf})
      * @param texts for NDJSON, the text of each event as received (stored as is); else null
      */
     record Body(List<JsonNode> events, List<String> texts) {}
 
-    static Body read(String contentType, InputStream body, ServerConfig.Limits limits) throws IOException {
+    /** Reads a body; NDJSON events are parsed only as far as {@code envelope}'s fields. */
+    static Body read(String contentType, InputStream body, ServerConfig.Limits limits, Envelope envelope)
+            throws IOException {
         String type = mediaType(contentType);
         byte[] bytes = readLimited(body, limits.maxBodyBytes());
         List<String> texts = new ArrayList<>();
         List<JsonNode> events =
                 switch (type) {
                     case "application/json", "" -> json(bytes);
-                    case "application/x-ndjson", "application/jsonl", "application/ndjson" -> ndjson(bytes, texts);
+                    case "application/x-ndjson", "application/jsonl", "application/ndjson" ->
+                        ndjson(bytes, texts, envelope);
                     case "application/cloudevents+json" -> cloudEvents(List.of(parse(bytes, "the body")), false);
                     case "application/cloudevents-batch+json" -> cloudEvents(arrayOf(parse(bytes, "the body")), true);
                     default ->
@@ -97,12 +105,56 @@ final class EventBodies {
             }
             return node;
         } catch (JsonProcessingException e) {
-            var loc = e.getLocation();
-            throw new ApiException(
-                    ErrorCode.INVALID_REQUEST,
-                    what + " is not valid JSON"
-                            + (loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")")
-                            + ": " + e.getOriginalMessage());
+            throw notJson(what, e);
+        } catch (IOException e) {
+            throw new ApiException(ErrorCode.INVALID_REQUEST, what + " cannot be read: " + e.getMessage());
+        }
+    }
+
+    private static ApiException notJson(String what, JsonProcessingException e) {
+        var loc = e.getLocation();
+        return new ApiException(
+                ErrorCode.INVALID_REQUEST,
+                what + " is not valid JSON"
+                        + (loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")")
+                        + ": " + e.getOriginalMessage());
+    }
+
+    /**
+     * An event's envelope fields, read from its text without building the rest of the tree. The
+     * whole text is still checked as JSON by the same parser settings as a full parse (syntax,
+     * nesting depth, duplicate keys); the event itself is stored as received, so its fields are
+     * not needed here. Anything unusual — not an object, an envelope field that is not a
+     * string (null, a number id...), trailing content — takes the full parse, whose answer (document or error) is the
+     * one every other path gives.
+     */
+    private static JsonNode envelopeOf(byte[] bytes, int offset, int length, String what, Envelope envelope) {
+        try (JsonParser p = Json.mapper().getFactory().createParser(bytes, offset, length)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return parse(bytes, offset, length, what);
+            }
+            ObjectNode fields = Json.object();
+            JsonToken t;
+            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                if (name.equals(envelope.idField())
+                        || name.equals(envelope.typeField())
+                        || name.equals(envelope.timeField())) {
+                    if (value != JsonToken.VALUE_STRING || fields.has(name)) {
+                        return parse(bytes, offset, length, what);
+                    }
+                    fields.put(name, p.getText());
+                } else {
+                    p.skipChildren();
+                }
+            }
+            if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
+                return parse(bytes, offset, length, what);
+            }
+            return fields;
+        } catch (JsonProcessingException e) {
+            throw notJson(what, e);
         } catch (IOException e) {
             throw new ApiException(ErrorCode.INVALID_REQUEST, what + " cannot be read: " + e.getMessage());
         }
@@ -132,10 +184,10 @@ final class EventBodies {
     }
 
     /**
-     * One event per line, parsed where it lies in the body (no copies), its text kept to be stored
-     * as received; blank lines are skipped.
+     * One event per line, parsed where it lies in the body (no copies) as far as its envelope,
+     * its text kept to be stored as received; blank lines are skipped.
      */
-    private static List<JsonNode> ndjson(byte[] bytes, List<String> texts) {
+    private static List<JsonNode> ndjson(byte[] bytes, List<String> texts, Envelope envelope) {
         List<JsonNode> events = new ArrayList<>();
         int line = 0;
         int start = 0;
@@ -146,7 +198,8 @@ final class EventBodies {
             }
             line++;
             if (!blank(bytes, start, end)) {
-                events.add(parse(bytes, start, end - start, "event " + events.size() + " (line " + line + ")"));
+                events.add(envelopeOf(
+                        bytes, start, end - start, "event " + events.size() + " (line " + line + ")", envelope));
                 texts.add(new String(bytes, start, end - start, StandardCharsets.UTF_8));
             }
             start = end + 1;

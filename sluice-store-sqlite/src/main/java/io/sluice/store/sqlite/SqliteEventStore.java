@@ -8,7 +8,6 @@ import io.sluice.core.log.SqlStoreQueries;
 import io.sluice.core.log.StoreException;
 import io.sluice.core.log.StoredEvent;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -23,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -39,10 +39,16 @@ import org.sqlite.SQLiteConfig;
  * {@link #append} returns, and after a crash SQLite recovers exactly the committed
  * transactions. Every writing transaction begins {@code IMMEDIATE}, taking the write lock at
  * once, so that the two writing connections wait for each other (busy timeout) instead of
- * failing on a stale read snapshot. One connection writes events (only the log's writer thread calls
- * {@link #append}); a second, synchronised one writes checkpoints and deletes for retention;
- * reads use a small pool of their own connections, which WAL lets run beside the writers.
- * One process per database: several Sluice processes share a PostgreSQL store instead.
+ * failing on a stale read snapshot. One connection writes events (only the log's writer thread
+ * calls {@link #append}); a second, synchronised one writes checkpoints and deletes for
+ * retention; reads use a small pool of their own connections, which WAL lets run beside the
+ * writers. One process per database: several Sluice processes share a PostgreSQL store instead.
+ *
+ * <p>Events are kept in runs of up to 256 consecutive events per row of the {@code chunks}
+ * table ({@link Chunk}), their texts exactly as received; the {@code events} view shows them a
+ * row per event. Ids are found through {@link IdIndex}: a table of id hashes written in bulk,
+ * plus the most recent ids in memory. Together this writes each event about once, sequentially,
+ * where a row and a unique id index per event wrote several pages per event.
  *
  * <p>Checkpoints (copying committed pages from the WAL into the database file) run on a
  * thread of their own, {@link Checkpointer}, instead of inside whichever commit crosses
@@ -50,16 +56,24 @@ import org.sqlite.SQLiteConfig;
  * producer queued behind it. The writers' automatic checkpoints are off; the checkpointer runs
  * a {@code PASSIVE} checkpoint, which never blocks writers or readers, a few times a second,
  * and a {@code TRUNCATE} one on close. Durability is unchanged: a commit is durable once its
- * WAL frames are fsynced. The writer keeps a larger page cache, for the id index.
+ * WAL frames are fsynced.
  *
  * <p>Offsets are assigned here, in the writer's transaction: ids already stored (or repeated
- * in the batch) are looked up first and left out, so the stored offsets stay gap-free. The
- * last offset and the retained count and bytes are kept in the {@code meta} table in the same
- * transaction, so they are exact after a crash and cheap to read with millions of events.
+ * in the batch) are looked up first and left out, so the stored offsets stay gap-free.
+ * Retention deletes whole rows and moves {@code meta.first_offset}; events before it in the
+ * first remaining row are no longer visible. The first and last offsets and the retained bytes
+ * are kept in the {@code meta} table in the same transactions, so they are exact after a crash
+ * and cheap to read with millions of events.
  */
 public final class SqliteEventStore implements EventStore {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SqliteEventStore.class);
-    private static final int ID_LOOKUP_CHUNK = 500;
+
+    static final int SCHEMA_VERSION = 2;
+
+    private static final String CHUNK_COLUMNS = "first_offset, ids, types, sizes, events";
+
+    /** Rows read per query when scanning. */
+    private static final int SCAN_ROWS = 8;
 
     private final Path file;
     private final Clock clock;
@@ -67,15 +81,19 @@ public final class SqliteEventStore implements EventStore {
     private final Connection control;
     private final HikariDataSource readers;
     private final PreparedStatement insert;
+    private final PreparedStatement saveMeta;
     private final Checkpointer checkpointer;
+    private final IdIndex ids;
     private volatile long lastOffset;
     private volatile long firstOffset;
-    private long count;
-    private long bytes;
+    private long bytes; // guarded by this
+    private long indexedThrough; // writer only (and open)
+    private long cleanedThrough; // writer only (and open)
 
-    private SqliteEventStore(Path file, Clock clock) throws SQLException {
+    private SqliteEventStore(Path file, Clock clock, IdIndex ids) throws SQLException {
         this.file = file;
         this.clock = clock;
+        this.ids = ids;
         String url = "jdbc:sqlite:" + file;
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -87,7 +105,7 @@ public final class SqliteEventStore implements EventStore {
         pragma(writer, "PRAGMA cache_size = -" + WRITER_CACHE_KIB);
         pragma(control, "PRAGMA wal_autocheckpoint = 0");
         pragma(control, "PRAGMA journal_size_limit = " + WAL_SIZE_LIMIT);
-        createSchema();
+        SqliteSchema.prepare(control, file, ids);
         HikariConfig pool = new HikariConfig();
         pool.setJdbcUrl(url);
         pool.setDataSourceProperties(config.toProperties());
@@ -95,18 +113,23 @@ public final class SqliteEventStore implements EventStore {
         pool.setPoolName("sluice-sqlite-readers");
         this.readers = new HikariDataSource(pool);
         this.insert = writer.prepareStatement(
-                "INSERT INTO events(log_offset, id, type, ingested, body) VALUES (?, ?, ?, ?, ?)");
+                "INSERT INTO chunks(first_offset, last_offset, ingested, bytes, ids, types, sizes, events)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        this.saveMeta = writer.prepareStatement("UPDATE meta SET value = CASE key WHEN 'last_offset' THEN ?"
+                + " WHEN 'bytes' THEN value + ? WHEN 'ids_indexed_through' THEN ? WHEN 'ids_cleaned_through' THEN ?"
+                + " END WHERE key IN ('last_offset', 'bytes', 'ids_indexed_through', 'ids_cleaned_through')");
         loadMeta();
+        loadRecentIds();
         this.checkpointer = new Checkpointer(DriverManager.getConnection(url, config.toProperties()));
     }
 
-    /** The writer's page cache: the id index of a large log should stay in memory. */
+    /** The writer's page cache: the id table of a large log should stay in memory. */
     private static final int WRITER_CACHE_KIB = 64 * 1024;
 
     /** After a checkpoint, the WAL file is cut back to this size (bytes). */
     private static final long WAL_SIZE_LIMIT = 64L * 1024 * 1024;
 
-    private static void pragma(Connection c, String sql) throws SQLException {
+    static void pragma(Connection c, String sql) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute(sql);
         }
@@ -164,9 +187,14 @@ public final class SqliteEventStore implements EventStore {
 
     /** Opens the store with a clock for ingest times (retention by age uses them). */
     public static SqliteEventStore open(Path directory, Clock clock) {
+        return open(directory, clock, new IdIndex(IdIndex.FLUSH_AT, IdIndex.DEFAULT_HASH));
+    }
+
+    /** Opens the store with its id index tuned (tests: a small flush size, a colliding hash). */
+    static SqliteEventStore open(Path directory, Clock clock, IdIndex ids) {
         try {
             Files.createDirectories(directory);
-            return new SqliteEventStore(directory.resolve("sluice.db"), clock);
+            return new SqliteEventStore(directory.resolve("sluice.db"), clock, ids);
         } catch (IOException | SQLException e) {
             throw new StoreException("cannot open the SQLite store in " + directory + ": " + e.getMessage(), e);
         }
@@ -177,115 +205,199 @@ public final class SqliteEventStore implements EventStore {
         return file;
     }
 
-    private void createSchema() throws SQLException {
-        try (Statement s = control.createStatement()) {
-            s.executeUpdate("CREATE TABLE IF NOT EXISTS events ("
-                    + "log_offset INTEGER PRIMARY KEY, id TEXT NOT NULL, type TEXT, ingested INTEGER NOT NULL,"
-                    + " body TEXT NOT NULL)");
-            s.executeUpdate("CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events(id)");
-            s.executeUpdate("CREATE TABLE IF NOT EXISTS checkpoints ("
-                    + "reader TEXT PRIMARY KEY, log_offset INTEGER NOT NULL, state TEXT, updated INTEGER NOT NULL)");
-            s.executeUpdate("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
-            s.executeUpdate("INSERT OR IGNORE INTO meta(key, value) VALUES"
-                    + " ('schema_version', 1), ('last_offset', 0), ('events', 0), ('bytes', 0)");
-        }
+    private void loadMeta() throws SQLException {
+        Map<String, Long> meta = SqliteSchema.meta(control);
+        lastOffset = meta.get("last_offset");
+        firstOffset = meta.get("first_offset");
+        bytes = meta.get("bytes");
+        indexedThrough = meta.get("ids_indexed_through");
+        cleanedThrough = meta.get("ids_cleaned_through");
     }
 
-    private void loadMeta() throws SQLException {
-        Map<String, Long> meta = new HashMap<>();
-        try (Statement s = control.createStatement();
-                ResultSet rs = s.executeQuery("SELECT key, value FROM meta")) {
-            while (rs.next()) {
-                meta.put(rs.getString(1), rs.getLong(2));
+    /** Puts the ids of events not yet in the id table into memory, as they were before a restart. */
+    private void loadRecentIds() throws SQLException {
+        try (PreparedStatement ps = control.prepareStatement("SELECT first_offset, ids FROM chunks WHERE first_offset"
+                + " >= coalesce((SELECT max(first_offset) FROM chunks WHERE first_offset <= ?), 0)"
+                + " ORDER BY first_offset")) {
+            ps.setLong(1, indexedThrough + 1);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long first = rs.getLong(1);
+                    List<String> chunkIds = Chunk.strings(rs.getString(2));
+                    for (int i = 0; i < chunkIds.size(); i++) {
+                        if (first + i > indexedThrough) {
+                            ids.add(ids.hash(chunkIds.get(i)), first + i);
+                        }
+                    }
+                }
             }
         }
-        lastOffset = meta.get("last_offset");
-        count = meta.get("events");
-        bytes = meta.get("bytes");
-        firstOffset = queryLong("SELECT min(log_offset) FROM events", lastOffset + 1);
     }
 
     // ------------------------------------------------------------------ appending
 
     @Override
     public List<Appended> append(List<NewEvent> events) {
+        int n = events.size();
+        long[] hashes = new long[n];
+        for (int i = 0; i < n; i++) {
+            hashes[i] = ids.hash(events.get(i).id());
+        }
         try {
             begin(writer);
-            Map<String, Long> existing = storedOffsets(events);
-            List<Appended> results = new ArrayList<>(events.size());
+            long[] stored = storedOffsets(writer, events, hashes);
+            List<Appended> results = new ArrayList<>(n);
+            List<NewEvent> added = new ArrayList<>(n);
+            long[] addedHashes = new long[n];
             Map<String, Long> inBatch = new HashMap<>();
             long next = lastOffset;
-            long addedBytes = 0;
-            long now = clock.millis();
-            int added = 0;
-            for (NewEvent e : events) {
-                Long known = existing.get(e.id());
-                if (known == null) {
-                    known = inBatch.get(e.id());
+            for (int i = 0; i < n; i++) {
+                NewEvent e = events.get(i);
+                long known = stored[i];
+                if (known == 0) {
+                    Long earlier = inBatch.putIfAbsent(e.id(), next + 1);
+                    known = earlier == null ? 0 : earlier;
                 }
-                if (known != null) {
+                if (known != 0) {
                     results.add(new Appended(known, true));
                     continue;
                 }
                 next++;
-                insert.setLong(1, next);
-                insert.setString(2, e.id());
-                insert.setString(3, e.type());
-                insert.setLong(4, now);
-                insert.setString(5, e.json());
-                insert.addBatch();
-                inBatch.put(e.id(), next);
-                addedBytes += e.json().getBytes(StandardCharsets.UTF_8).length;
-                added++;
+                addedHashes[added.size()] = hashes[i];
+                added.add(e);
                 results.add(new Appended(next, false));
             }
-            if (added > 0) {
+            long addedBytes = 0;
+            long now = clock.millis();
+            for (Chunk chunk : Chunk.of(lastOffset + 1, added)) {
+                long chunkBytes = chunk.bytes();
+                insert.setLong(1, chunk.firstOffset());
+                insert.setLong(2, chunk.lastOffset());
+                insert.setLong(3, now);
+                insert.setLong(4, chunkBytes);
+                insert.setString(5, Chunk.idsColumn(chunk.ids()));
+                insert.setString(6, Chunk.typesColumn(chunk.types()));
+                insert.setString(7, Chunk.sizesColumn(chunk.sizes()));
+                insert.setBytes(8, chunk.text());
+                insert.addBatch();
+                addedBytes += chunkBytes;
+            }
+            if (!added.isEmpty()) {
                 insert.executeBatch();
-                try (PreparedStatement meta = writer.prepareStatement(
-                        "UPDATE meta SET value = CASE key WHEN 'last_offset' THEN ? WHEN 'events' THEN value + ?"
-                                + " WHEN 'bytes' THEN value + ? END WHERE key IN ('last_offset', 'events', 'bytes')")) {
-                    meta.setLong(1, next);
-                    meta.setLong(2, added);
-                    meta.setLong(3, addedBytes);
-                    meta.executeUpdate();
-                }
+            }
+            IdIndex.Marks marks = ids.writeSlice(writer, added.size(), firstOffset, indexedThrough, cleanedThrough);
+            if (!added.isEmpty() || marks != null) {
+                saveMeta.setLong(1, next);
+                saveMeta.setLong(2, addedBytes);
+                saveMeta.setLong(3, marks == null ? indexedThrough : marks.indexedThrough());
+                saveMeta.setLong(4, marks == null ? cleanedThrough : marks.cleanedThrough());
+                saveMeta.executeUpdate();
             }
             execute(writer, "COMMIT");
-            if (added > 0) {
+            ids.committed();
+            ids.add(addedHashes, lastOffset + 1, added.size());
+            if (marks != null) {
+                indexedThrough = marks.indexedThrough();
+                cleanedThrough = marks.cleanedThrough();
+            }
+            if (!added.isEmpty()) {
                 synchronized (this) {
-                    if (firstOffset > lastOffset) {
-                        firstOffset = lastOffset + 1;
-                    }
                     lastOffset = next;
-                    count += added;
                     bytes += addedBytes;
                 }
             }
             return results;
-        } catch (SQLException e) {
-            rollbackQuietly();
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(writer);
+            ids.rolledBack();
+            if (e instanceof StoreException se) {
+                throw se;
+            }
             throw new StoreException("append failed: " + e.getMessage(), e);
         }
     }
 
-    private Map<String, Long> storedOffsets(List<NewEvent> events) throws SQLException {
-        Map<String, Long> found = new HashMap<>();
-        for (int from = 0; from < events.size(); from += ID_LOOKUP_CHUNK) {
-            List<NewEvent> chunk = events.subList(from, Math.min(events.size(), from + ID_LOOKUP_CHUNK));
-            String marks = "?,".repeat(chunk.size());
-            try (PreparedStatement ps = writer.prepareStatement(
-                    "SELECT id, log_offset FROM events WHERE id IN (" + marks.substring(0, marks.length() - 1) + ")")) {
-                for (int i = 0; i < chunk.size(); i++) {
-                    ps.setString(i + 1, chunk.get(i).id());
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        found.put(rs.getString(1), rs.getLong(2));
-                    }
+    /**
+     * The stored offset of each event's id (0 when it is not stored): candidates by hash from
+     * memory and the id table, confirmed by the stored id.
+     */
+    private long[] storedOffsets(Connection c, List<NewEvent> events, long[] hashes) throws SQLException {
+        long first = firstOffset;
+        long last = lastOffset;
+        Map<Long, List<Long>> candidates = new HashMap<>();
+        for (long hash : hashes) {
+            ids.memoryCandidates(hash, offset -> candidates
+                    .computeIfAbsent(hash, h -> new ArrayList<>(1))
+                    .add(offset));
+        }
+        IdIndex.tableCandidates(c, hashes, hashes.length, (hash, offset) -> candidates
+                .computeIfAbsent(hash, h -> new ArrayList<>(1))
+                .add(offset));
+        long[] stored = new long[events.size()];
+        if (candidates.isEmpty()) {
+            return stored;
+        }
+        ChunkCache chunks = new ChunkCache(c);
+        for (int i = 0; i < stored.length; i++) {
+            List<Long> offsets = candidates.get(hashes[i]);
+            if (offsets == null) {
+                continue;
+            }
+            for (long offset : new TreeSet<>(offsets)) {
+                if (offset >= first && offset <= last && events.get(i).id().equals(chunks.idAt(offset))) {
+                    stored[i] = offset;
+                    break;
                 }
             }
         }
-        return found;
+        return stored;
+    }
+
+    /** The chunks read for one operation, by first offset. */
+    private static final class ChunkCache {
+        private final Connection connection;
+        private final Map<Long, Chunk> chunks = new HashMap<>();
+
+        ChunkCache(Connection connection) {
+            this.connection = connection;
+        }
+
+        String idAt(long offset) throws SQLException {
+            Chunk chunk = chunkAt(offset);
+            return chunk == null ? null : chunk.ids().get((int) (offset - chunk.firstOffset()));
+        }
+
+        Chunk chunkAt(long offset) throws SQLException {
+            for (Chunk chunk : chunks.values()) {
+                if (chunk.firstOffset() <= offset && offset <= chunk.lastOffset()) {
+                    return chunk;
+                }
+            }
+            Chunk chunk = readChunkAt(connection, offset);
+            if (chunk != null) {
+                chunks.put(chunk.firstOffset(), chunk);
+            }
+            return chunk;
+        }
+    }
+
+    /** The chunk holding {@code offset}, or null. */
+    private static Chunk readChunkAt(Connection c, long offset) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + CHUNK_COLUMNS
+                + " FROM chunks WHERE first_offset <= ? ORDER BY first_offset DESC LIMIT 1")) {
+            ps.setLong(1, offset);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                Chunk chunk = chunk(rs);
+                return chunk.lastOffset() >= offset ? chunk : null;
+            }
+        }
+    }
+
+    private static Chunk chunk(ResultSet rs) throws SQLException {
+        return Chunk.fromColumns(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getBytes(5));
     }
 
     /**
@@ -301,10 +413,6 @@ public final class SqliteEventStore implements EventStore {
         try (Statement s = c.createStatement()) {
             s.execute(sql);
         }
-    }
-
-    private void rollbackQuietly() {
-        rollbackQuietly(writer);
     }
 
     private static void rollbackQuietly(Connection c) {
@@ -337,12 +445,76 @@ public final class SqliteEventStore implements EventStore {
         if (after < first - 1) {
             throw new OffsetOutOfRangeException(after, first);
         }
-        return SqlStoreQueries.query(readers, "read failed: ", c -> SqlStoreQueries.read(c, after, limit, filter));
+        return SqlStoreQueries.query(readers, "read failed: ", c -> read(c, after, limit, filter));
+    }
+
+    private static Page read(Connection c, long after, int limit, Predicate<StoredEvent> filter) throws SQLException {
+        List<StoredEvent> out = new ArrayList<>();
+        long cursor = after;
+        long from = startOfChunkAt(c, after + 1);
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + CHUNK_COLUMNS
+                + " FROM chunks WHERE first_offset >= ? ORDER BY first_offset LIMIT " + SCAN_ROWS)) {
+            while (out.size() < limit) {
+                ps.setLong(1, from);
+                int rows = 0;
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next() && out.size() < limit) {
+                        rows++;
+                        Chunk chunk = chunk(rs);
+                        if (cursor == after && chunk.firstOffset() > after + 1) {
+                            throw new OffsetOutOfRangeException(after, chunk.firstOffset());
+                        }
+                        for (StoredEvent e : chunk.eventsFrom(cursor + 1)) {
+                            cursor = e.offset();
+                            if (filter.test(e)) {
+                                out.add(e);
+                                if (out.size() == limit) {
+                                    break;
+                                }
+                            }
+                        }
+                        from = chunk.lastOffset() + 1;
+                    }
+                }
+                if (rows < SCAN_ROWS) {
+                    break;
+                }
+            }
+        }
+        return new Page(out, cursor);
+    }
+
+    /** The first offset of the chunk holding {@code offset}, or {@code offset} when none does. */
+    private static long startOfChunkAt(Connection c, long offset) throws SQLException {
+        try (PreparedStatement ps =
+                c.prepareStatement("SELECT max(first_offset) FROM chunks WHERE first_offset <= ?")) {
+            ps.setLong(1, offset);
+            try (ResultSet rs = ps.executeQuery()) {
+                long start = rs.next() ? rs.getLong(1) : 0;
+                return rs.wasNull() || start == 0 ? offset : start;
+            }
+        }
     }
 
     @Override
     public Optional<StoredEvent> byId(String id) {
-        return SqlStoreQueries.query(readers, "read failed: ", c -> SqlStoreQueries.byId(c, id));
+        long hash = ids.hash(id);
+        TreeSet<Long> candidates = new TreeSet<>();
+        ids.memoryCandidates(hash, candidates::add);
+        return SqlStoreQueries.query(readers, "read failed: ", c -> {
+            IdIndex.tableCandidates(c, new long[] {hash}, 1, (h, offset) -> candidates.add(offset));
+            ChunkCache chunks = new ChunkCache(c);
+            for (long offset : candidates) {
+                if (offset < firstOffset) {
+                    continue; // deleted by retention
+                }
+                Chunk chunk = chunks.chunkAt(offset);
+                if (chunk != null && id.equals(chunk.ids().get((int) (offset - chunk.firstOffset())))) {
+                    return Optional.of(chunk.event(offset));
+                }
+            }
+            return Optional.empty();
+        });
     }
 
     // ------------------------------------------------------------------ checkpoints
@@ -379,54 +551,83 @@ public final class SqliteEventStore implements EventStore {
 
     @Override
     public synchronized long deleteThrough(long offset) {
+        long first = firstOffset;
         long through = Math.min(offset, lastOffset);
-        if (through < firstOffset) {
+        if (through < first) {
             return 0;
         }
         try {
             begin(control);
-            long deletedBytes;
-            long deleted;
-            try (PreparedStatement sum = control.prepareStatement(
-                    "SELECT count(*), coalesce(sum(length(CAST(body AS BLOB))), 0) FROM events WHERE log_offset <= ?")) {
-                sum.setLong(1, through);
-                try (ResultSet rs = sum.executeQuery()) {
-                    rs.next();
-                    deleted = rs.getLong(1);
-                    deletedBytes = rs.getLong(2);
-                }
-            }
-            try (PreparedStatement del = control.prepareStatement("DELETE FROM events WHERE log_offset <= ?");
+            long freed = bytesBetween(control, first, through);
+            try (PreparedStatement delete = control.prepareStatement(
+                            "DELETE FROM chunks WHERE first_offset <= ? AND last_offset <= ?");
                     PreparedStatement meta = control.prepareStatement(
-                            "UPDATE meta SET value = value - CASE key WHEN 'events' THEN ? ELSE ? END"
-                                    + " WHERE key IN ('events', 'bytes')")) {
-                del.setLong(1, through);
-                del.executeUpdate();
-                meta.setLong(1, deleted);
-                meta.setLong(2, deletedBytes);
+                            "UPDATE meta SET value = CASE key"
+                                    + " WHEN 'first_offset' THEN ? ELSE value - ? END WHERE key IN ('first_offset', 'bytes')")) {
+                delete.setLong(1, through);
+                delete.setLong(2, through);
+                delete.executeUpdate();
+                meta.setLong(1, through + 1);
+                meta.setLong(2, freed);
                 meta.executeUpdate();
             }
             execute(control, "COMMIT");
-            count -= deleted;
-            bytes -= deletedBytes;
+            bytes -= freed;
             firstOffset = through + 1;
-            return deleted;
-        } catch (SQLException e) {
+            return through - first + 1;
+        } catch (SQLException | RuntimeException e) {
             rollbackQuietly(control);
             throw new StoreException("retention delete failed: " + e.getMessage(), e);
         }
     }
 
+    /** The bytes of the events from {@code from} through {@code through}. */
+    private static long bytesBetween(Connection c, long from, long through) throws SQLException {
+        long sum = 0;
+        try (PreparedStatement ps = c.prepareStatement("SELECT first_offset, last_offset, bytes, sizes FROM chunks"
+                + " WHERE first_offset >= ? AND first_offset <= ? ORDER BY first_offset")) {
+            ps.setLong(1, startOfChunkAt(c, from));
+            ps.setLong(2, through);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long chunkFirst = rs.getLong(1);
+                    long chunkLast = rs.getLong(2);
+                    if (chunkFirst >= from && chunkLast <= through) {
+                        sum += rs.getLong(3);
+                        continue;
+                    }
+                    int[] sizes = Chunk.ints(rs.getString(4));
+                    for (long o = Math.max(from, chunkFirst); o <= Math.min(through, chunkLast); o++) {
+                        sum += sizes[(int) (o - chunkFirst)];
+                    }
+                }
+            }
+        }
+        return sum;
+    }
+
     @Override
     public synchronized Stats stats() {
-        long oldest = firstOffset > lastOffset
-                ? 0
-                : queryLong("SELECT ingested FROM events WHERE log_offset = " + firstOffset, 0);
-        return new Stats(count, bytes, oldest);
+        long first = firstOffset;
+        long last = lastOffset;
+        if (first > last) {
+            return new Stats(0, bytes, 0);
+        }
+        long oldest = SqlStoreQueries.query(readers, "read failed: ", c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT ingested FROM chunks WHERE first_offset <= ? ORDER BY first_offset DESC LIMIT 1")) {
+                ps.setLong(1, first);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : 0L;
+                }
+            }
+        });
+        return new Stats(last - first + 1, bytes, oldest);
     }
 
     @Override
     public synchronized long offsetKeeping(long keep) {
+        long count = Math.max(0, lastOffset - firstOffset + 1);
         return count > keep ? firstOffset + (count - keep) - 1 : 0;
     }
 
@@ -441,40 +642,69 @@ public final class SqliteEventStore implements EventStore {
         if (excess <= 0) {
             return 0;
         }
-        return SqlStoreQueries.query(
-                readers,
-                "read failed: ",
-                c -> SqlStoreQueries.offsetFreeing(c, "length(CAST(body AS BLOB))", first, excess));
+        return SqlStoreQueries.query(readers, "read failed: ", c -> offsetFreeing(c, first, excess));
+    }
+
+    /**
+     * The offset through which deleting the oldest events (from {@code first}) frees at least
+     * {@code excess} bytes; the last offset when all of them together are not enough.
+     */
+    private static long offsetFreeing(Connection c, long first, long excess) throws SQLException {
+        long freed = 0;
+        long cursor = first - 1;
+        try (PreparedStatement ps = c.prepareStatement("SELECT first_offset, last_offset, bytes, sizes FROM chunks"
+                + " WHERE first_offset >= ? ORDER BY first_offset")) {
+            ps.setLong(1, startOfChunkAt(c, first));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long chunkFirst = rs.getLong(1);
+                    long chunkLast = rs.getLong(2);
+                    long chunkBytes = rs.getLong(3);
+                    if (chunkFirst >= first && freed + chunkBytes < excess) {
+                        freed += chunkBytes;
+                        cursor = chunkLast;
+                        continue;
+                    }
+                    int[] sizes = Chunk.ints(rs.getString(4));
+                    for (long o = Math.max(first, chunkFirst); o <= chunkLast; o++) {
+                        freed += sizes[(int) (o - chunkFirst)];
+                        cursor = o;
+                        if (freed >= excess) {
+                            return cursor;
+                        }
+                    }
+                }
+            }
+        }
+        return cursor;
     }
 
     @Override
     public long lastOffsetIngestedBefore(long millis) {
-        return SqlStoreQueries.query(
-                readers,
-                "read failed: ",
-                c -> SqlStoreQueries.lastOffsetIngestedBefore(c, firstOffset, lastOffset, millis));
-    }
-
-    private long queryLong(String sql, long otherwise) {
-        try (Connection c = readers == null ? null : readers.getConnection();
-                Statement s = (c == null ? control : c).createStatement();
-                ResultSet rs = s.executeQuery(sql)) {
-            if (rs.next()) {
-                long v = rs.getLong(1);
-                return rs.wasNull() ? otherwise : v;
+        long first = firstOffset;
+        return SqlStoreQueries.query(readers, "read failed: ", c -> {
+            long found = 0;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT last_offset, ingested FROM chunks WHERE first_offset >= ? ORDER BY first_offset")) {
+                ps.setLong(1, startOfChunkAt(c, first));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next() && rs.getLong(2) < millis) {
+                        found = rs.getLong(1);
+                    }
+                }
             }
-            return otherwise;
-        } catch (SQLException e) {
-            throw new StoreException("read failed: " + e.getMessage(), e);
-        }
+            return found;
+        });
     }
 
     @Override
     public void close() {
+        writeIdsInMemory();
         checkpointer.close();
         readers.close();
         try {
             insert.close();
+            saveMeta.close();
             writer.close();
         } catch (SQLException ignored) {
             // closing: nothing left to do with the error
@@ -485,6 +715,25 @@ public final class SqliteEventStore implements EventStore {
             } catch (SQLException ignored) {
                 // closing
             }
+        }
+    }
+
+    /** Writes the ids kept in memory to the id table, so that the next open has none to read. */
+    private void writeIdsInMemory() {
+        try {
+            begin(writer);
+            IdIndex.Marks marks = ids.writeAll(writer, firstOffset, indexedThrough, cleanedThrough);
+            if (marks != null) {
+                saveMeta.setLong(1, lastOffset);
+                saveMeta.setLong(2, 0);
+                saveMeta.setLong(3, marks.indexedThrough());
+                saveMeta.setLong(4, marks.cleanedThrough());
+                saveMeta.executeUpdate();
+            }
+            execute(writer, "COMMIT");
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(writer); // the next open reads them from the events
+            LOG.warn("could not write the recent ids of {} to its id table on close: {}", file, e.getMessage());
         }
     }
 

@@ -5,8 +5,15 @@ import static org.awaitility.Awaitility.await;
 
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.EventStoreContract;
+import io.sluice.core.log.StoredEvent;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,5 +62,217 @@ class SqliteEventStoreTest extends EventStoreContract {
         assertThat(!Files.exists(wal) || Files.size(wal) == 0)
                 .as("WAL emptied on close")
                 .isTrue();
+    }
+
+    private static List<Long> offsets(List<EventStore.Appended> appended) {
+        return appended.stream().map(EventStore.Appended::offset).toList();
+    }
+
+    private static long count(Path db, String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /**
+     * The id table is written in bulk, from memory, in slices. Whenever the server dies (before,
+     * during or after writing a snapshot), every stored id is found again after the restart;
+     * closing writes every id to the table.
+     */
+    @Test
+    void idsWrittenInBulkAreFoundAfterACrashAtAnyPoint() throws Exception {
+        Path bulk = dir.resolve("bulk");
+        List<EventStore.NewEvent> all = new ArrayList<>();
+        List<Long> offsets = new ArrayList<>();
+        try (SqliteEventStore s = SqliteEventStore.open(bulk, clock, new IdIndex(1_000, IdIndex.DEFAULT_HASH))) {
+            for (int batch = 0; batch < 30; batch++) {
+                List<EventStore.NewEvent> events = events("b" + batch + "-", 150);
+                offsets.addAll(offsets(s.append(events)));
+                all.addAll(events);
+                Path crashed = copyAsACrashWouldLeaveIt(bulk, dir.resolve("crash-" + batch));
+                try (SqliteEventStore after =
+                        SqliteEventStore.open(crashed, clock, new IdIndex(1_000, IdIndex.DEFAULT_HASH))) {
+                    List<EventStore.Appended> again = after.append(all);
+                    assertThat(again).allMatch(EventStore.Appended::duplicate);
+                    assertThat(offsets(again)).isEqualTo(offsets);
+                }
+            }
+            assertThat(count(bulk.resolve("sluice.db"), "SELECT count(*) FROM event_ids"))
+                    .as("written while appending")
+                    .isGreaterThanOrEqualTo(3_000);
+        }
+        Path db = bulk.resolve("sluice.db");
+        assertThat(count(db, "SELECT count(*) FROM event_ids"))
+                .as("all, on close")
+                .isEqualTo(4_500);
+        assertThat(count(db, "SELECT value FROM meta WHERE key = 'ids_indexed_through'"))
+                .isEqualTo(4_500);
+        try (SqliteEventStore s = SqliteEventStore.open(bulk, clock, new IdIndex(1_000, IdIndex.DEFAULT_HASH))) {
+            List<EventStore.Appended> again = s.append(all);
+            assertThat(again).allMatch(EventStore.Appended::duplicate);
+            assertThat(offsets(again)).isEqualTo(offsets);
+            for (int i = 0; i < all.size(); i += 97) {
+                assertThat(s.byId(all.get(i).id()).map(StoredEvent::offset)).contains(offsets.get(i));
+            }
+            assertThat(s.byId("never-stored")).isEmpty();
+        }
+    }
+
+    /**
+     * The files a {@code kill -9} would leave now: the database and its WAL (nothing is being
+     * written while they are copied; the shared-memory index is rebuilt on open).
+     */
+    private static Path copyAsACrashWouldLeaveIt(Path from, Path to) throws Exception {
+        Files.createDirectories(to);
+        Files.copy(from.resolve("sluice.db"), to.resolve("sluice.db"));
+        Path wal = from.resolve("sluice.db-wal");
+        if (Files.exists(wal)) {
+            Files.copy(wal, to.resolve("sluice.db-wal"));
+        }
+        return to;
+    }
+
+    /** A hash names candidates only: ids whose hashes collide are still different events. */
+    @Test
+    void idsWithTheSameHashAreStillDifferentEvents() {
+        try (SqliteEventStore s = SqliteEventStore.open(dir.resolve("collide"), clock, new IdIndex(64, id -> 42L))) {
+            List<EventStore.NewEvent> first = events("c", 300);
+            List<Long> offsets = new ArrayList<>();
+            for (int from = 0; from < 300; from += 50) {
+                offsets.addAll(offsets(s.append(first.subList(from, from + 50))));
+            }
+            assertThat(offsets).doesNotHaveDuplicates().hasSize(300);
+            List<EventStore.NewEvent> mixed = new ArrayList<>(events("d", 20));
+            mixed.addAll(first.subList(100, 120));
+            List<EventStore.Appended> appended = s.append(mixed);
+            assertThat(appended.subList(0, 20)).noneMatch(EventStore.Appended::duplicate);
+            assertThat(appended.subList(20, 40)).allMatch(EventStore.Appended::duplicate);
+            assertThat(offsets(appended.subList(20, 40))).isEqualTo(offsets.subList(100, 120));
+            assertThat(s.byId("c250").map(StoredEvent::offset)).contains(offsets.get(250));
+            assertThat(s.byId("d7").map(StoredEvent::id)).contains("d7");
+            assertThat(s.byId("e1")).isEmpty();
+        }
+    }
+
+    /**
+     * Entries of events deleted by retention leave the id table as later snapshots are written,
+     * and their ids may be stored again (duplicates are found within retention).
+     */
+    @Test
+    void retentionEmptiesTheIdTableOfDeletedEvents() throws Exception {
+        Path cleaned = dir.resolve("cleaned");
+        try (SqliteEventStore s = SqliteEventStore.open(cleaned, clock, new IdIndex(256, IdIndex.DEFAULT_HASH))) {
+            for (int batch = 0; batch < 20; batch++) {
+                s.append(events("r" + batch + "-", 100));
+            }
+            assertThat(s.deleteThrough(1_500)).isEqualTo(1_500);
+            for (int batch = 20; batch < 40; batch++) {
+                s.append(events("r" + batch + "-", 100));
+            }
+            Path db = cleaned.resolve("sluice.db");
+            assertThat(count(db, "SELECT count(*) FROM event_ids WHERE log_offset <= 1500"))
+                    .isZero();
+            assertThat(count(db, "SELECT count(*) FROM event_ids WHERE log_offset > 1500"))
+                    .isPositive();
+            assertThat(count(db, "SELECT value FROM meta WHERE key = 'ids_cleaned_through'"))
+                    .isEqualTo(1_500);
+            List<EventStore.Appended> again = s.append(List.of(event("r0-5"), event("r19-99")));
+            assertThat(again.get(0).duplicate()).as("deleted, so new again").isFalse();
+            assertThat(again.get(1).duplicate()).as("retained").isTrue();
+            assertThat(s.byId("r0-6")).isEmpty();
+        }
+    }
+
+    /** Rows in {@code chunks}, a row per event in the {@code events} view, for people with sqlite3. */
+    @Test
+    void theEventsViewShowsOneRowPerRetainedEvent() throws Exception {
+        Path viewed = dir.resolve("viewed");
+        try (SqliteEventStore s = SqliteEventStore.open(viewed, clock)) {
+            s.append(List.of(
+                    new EventStore.NewEvent("v1", "a.b", "{\"id\":\"v1\",\"x\":1}"),
+                    new EventStore.NewEvent("v2", null, "{\"id\":\"v2\",\"x\":\"\u00e9\u4e2d\"}"),
+                    new EventStore.NewEvent("v3", "a.c", "{\"id\":\"v3\"}")));
+            s.deleteThrough(1);
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + viewed.resolve("sluice.db"));
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT log_offset, id, type, body FROM events ORDER BY log_offset")) {
+            List<String> rows = new ArrayList<>();
+            while (rs.next()) {
+                rows.add(rs.getLong(1) + " " + rs.getString(2) + " " + rs.getString(3) + " " + rs.getString(4));
+            }
+            assertThat(rows)
+                    .containsExactly("2 v2 null {\"id\":\"v2\",\"x\":\"\u00e9\u4e2d\"}", "3 v3 a.c {\"id\":\"v3\"}");
+        }
+    }
+
+    /** A database written by version 1 (a row per event) is upgraded in place on open. */
+    @Test
+    void aRowPerEventDatabaseIsUpgradedOnOpen() throws Exception {
+        Path old = dir.resolve("old");
+        Files.createDirectories(old);
+        List<String> bodies = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + old.resolve("sluice.db"));
+                Statement s = c.createStatement()) {
+            s.executeUpdate("CREATE TABLE events (log_offset INTEGER PRIMARY KEY, id TEXT NOT NULL, type TEXT,"
+                    + " ingested INTEGER NOT NULL, body TEXT NOT NULL)");
+            s.executeUpdate("CREATE UNIQUE INDEX events_by_id ON events(id)");
+            s.executeUpdate("CREATE TABLE checkpoints (reader TEXT PRIMARY KEY, log_offset INTEGER NOT NULL,"
+                    + " state TEXT, updated INTEGER NOT NULL)");
+            s.executeUpdate("CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+            var insert = c.prepareStatement("INSERT INTO events VALUES (?, ?, ?, ?, ?)");
+            long bytes = 0;
+            for (int i = 1; i <= 600; i++) {
+                String body = "{ \"id\": \"old-" + i + "\", \"text\": \"\u00e9\t" + "x".repeat(i % 7) + "\" }";
+                bodies.add(body);
+                insert.setLong(1, i);
+                insert.setString(2, "old-" + i);
+                insert.setString(3, i % 3 == 0 ? null : "t" + i % 3);
+                insert.setLong(4, 1_000 + i);
+                insert.setString(5, body);
+                insert.executeUpdate();
+                if (i > 100) {
+                    bytes += body.getBytes(StandardCharsets.UTF_8).length;
+                }
+            }
+            s.executeUpdate("DELETE FROM events WHERE log_offset <= 100"); // retention, as version 1 did it
+            s.executeUpdate("INSERT INTO checkpoints VALUES ('reader-a', 250, NULL, 1)");
+            s.executeUpdate("INSERT INTO meta VALUES ('schema_version', 1), ('last_offset', 600), ('events', 500),"
+                    + " ('bytes', " + bytes + ")");
+        }
+        try (SqliteEventStore s = SqliteEventStore.open(old, clock)) {
+            assertThat(s.firstOffset()).isEqualTo(101);
+            assertThat(s.lastOffset()).isEqualTo(600);
+            assertThat(s.stats().events()).isEqualTo(500);
+            assertThat(s.stats().bytes())
+                    .isEqualTo(bodies.subList(100, 600).stream()
+                            .mapToLong(b -> b.getBytes(StandardCharsets.UTF_8).length)
+                            .sum());
+            assertThat(s.stats().oldestIngestMillis()).isGreaterThanOrEqualTo(1_101);
+            List<StoredEvent> read = s.read(100, 1_000, e -> true).events();
+            assertThat(read).hasSize(500);
+            assertThat(read.stream().map(StoredEvent::json).toList()).isEqualTo(bodies.subList(100, 600));
+            assertThat(read.get(1).type()).isNull(); // offset 102
+            assertThat(read.get(0).type()).isEqualTo("t2"); // offset 101
+            assertThat(s.byId("old-450").map(StoredEvent::offset)).contains(450L);
+            assertThat(s.append(List.of(event("old-300"), event("new-1"))))
+                    .containsExactly(new EventStore.Appended(300, true), new EventStore.Appended(601, false));
+            assertThat(s.checkpoint("reader-a").map(EventStore.Checkpoint::offset))
+                    .contains(250L);
+            assertThatOldIngestTimesStillDriveRetention(s);
+        }
+        assertThat(count(
+                        old.resolve("sluice.db"),
+                        "SELECT count(*) FROM sqlite_master WHERE name = 'events'" + " AND type = 'view'"))
+                .isEqualTo(1);
+    }
+
+    private static void assertThatOldIngestTimesStillDriveRetention(SqliteEventStore s) {
+        // chunks of 256 events carry their newest event's time: 101..256 -> 1256, 257..512 -> 1512
+        assertThat(s.lastOffsetIngestedBefore(1_300)).isEqualTo(256);
+        assertThat(s.lastOffsetIngestedBefore(1_100)).isZero();
     }
 }

@@ -1,0 +1,199 @@
+package io.sluice.store.sqlite;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.sluice.core.log.EventStore.NewEvent;
+import io.sluice.core.log.StoreException;
+import io.sluice.core.log.StoredEvent;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A run of consecutive events stored as one row of the {@code chunks} table.
+ *
+ * <h2>Implementation notes</h2>
+ *
+ * <p>A row per event costs SQLite a B-tree insert and a cell per event; a row per run of
+ * events costs one, and the events' text is written once, sequentially. The row keeps the
+ * events as a JSON array of their texts exactly as received ({@code events}, UTF-8), with
+ * their ids, types and UTF-8 sizes as JSON arrays beside it, so that a user can still read it
+ * with {@code sqlite3} (and the {@code events} view) while the store cuts the texts out by
+ * size, without parsing them.
+ *
+ * @param firstOffset the offset of the first event
+ * @param ids the events' ids, in order
+ * @param types the events' types (null for none)
+ * @param sizes each event's JSON text length in UTF-8 bytes
+ * @param text {@code [event,event,...]} in UTF-8
+ */
+record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes, byte[] text) {
+    /** At most this many events in one row. */
+    static final int MAX_EVENTS = 256;
+
+    /** A row is closed once its events reach this many bytes (a larger event gets a row alone). */
+    static final int MAX_BYTES = 256 * 1024;
+
+    private static final JsonFactory JSON = new JsonFactory();
+
+    long lastOffset() {
+        return firstOffset + ids.size() - 1;
+    }
+
+    /** The sum of the events' sizes. */
+    long bytes() {
+        long sum = 0;
+        for (int size : sizes) {
+            sum += size;
+        }
+        return sum;
+    }
+
+    /** The events from {@code offset} on (the whole chunk when it starts earlier). */
+    List<StoredEvent> eventsFrom(long offset) {
+        List<StoredEvent> events = new ArrayList<>(ids.size());
+        int position = 1; // after '['
+        for (int i = 0; i < ids.size(); i++) {
+            long eventOffset = firstOffset + i;
+            if (eventOffset >= offset) {
+                String json = new String(text, position, sizes[i], StandardCharsets.UTF_8);
+                events.add(new StoredEvent(eventOffset, ids.get(i), types.get(i), json));
+            }
+            position += sizes[i] + 1; // and the ',' or ']' after it
+        }
+        return events;
+    }
+
+    /** The event at {@code offset}, which must be in this chunk. */
+    StoredEvent event(long offset) {
+        return eventsFrom(offset).getFirst();
+    }
+
+    /** Splits events, to be given offsets from {@code firstOffset} on, into chunks. */
+    static List<Chunk> of(long firstOffset, List<NewEvent> events) {
+        List<Chunk> chunks = new ArrayList<>();
+        int from = 0;
+        while (from < events.size()) {
+            ByteArrayOutputStream text = new ByteArrayOutputStream(Math.min(MAX_BYTES, 64 * 1024));
+            text.write('[');
+            int[] sizes = new int[Math.min(MAX_EVENTS, events.size() - from)];
+            List<String> ids = new ArrayList<>(sizes.length);
+            List<String> types = new ArrayList<>(sizes.length);
+            int n = 0;
+            while (n < sizes.length && (n == 0 || text.size() < MAX_BYTES)) {
+                NewEvent e = events.get(from + n);
+                if (n > 0) {
+                    text.write(',');
+                }
+                byte[] json = e.json().getBytes(StandardCharsets.UTF_8);
+                text.write(json, 0, json.length);
+                sizes[n] = json.length;
+                ids.add(e.id());
+                types.add(e.type());
+                n++;
+            }
+            text.write(']');
+            int[] used = n == sizes.length ? sizes : java.util.Arrays.copyOf(sizes, n);
+            chunks.add(new Chunk(firstOffset + from, ids, types, used, text.toByteArray()));
+            from += n;
+        }
+        return chunks;
+    }
+
+    // ------------------------------------------------------------------ the row's JSON columns
+
+    static String idsColumn(List<String> ids) {
+        return stringArray(ids);
+    }
+
+    static String typesColumn(List<String> types) {
+        return stringArray(types);
+    }
+
+    static String sizesColumn(int[] sizes) {
+        StringBuilder s = new StringBuilder(sizes.length * 5 + 2).append('[');
+        for (int i = 0; i < sizes.length; i++) {
+            if (i > 0) {
+                s.append(',');
+            }
+            s.append(sizes[i]);
+        }
+        return s.append(']').toString();
+    }
+
+    /** Reads a row back from its columns. */
+    static Chunk fromColumns(long firstOffset, String ids, String types, String sizes, byte[] text) {
+        List<String> idList = strings(ids);
+        List<String> typeList = strings(types);
+        int[] sizeArray = ints(sizes);
+        if (typeList.size() != idList.size() || sizeArray.length != idList.size()) {
+            throw new StoreException("corrupt chunk at offset " + firstOffset + ": " + idList.size() + " ids, "
+                    + typeList.size() + " types, " + sizeArray.length + " sizes");
+        }
+        return new Chunk(firstOffset, idList, typeList, sizeArray, text);
+    }
+
+    private static String stringArray(List<String> values) {
+        StringWriter out = new StringWriter(values.size() * 40 + 2);
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartArray();
+            for (String v : values) {
+                g.writeString(v);
+            }
+            g.writeEndArray();
+        } catch (IOException e) {
+            throw new IllegalStateException(e); // a StringWriter does not fail
+        }
+        return out.toString();
+    }
+
+    /** The strings (or nulls) of a JSON array. */
+    static List<String> strings(String array) {
+        List<String> values = new ArrayList<>();
+        try (JsonParser p = JSON.createParser(array)) {
+            expect(p.nextToken(), JsonToken.START_ARRAY, array);
+            for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+                if (t == JsonToken.VALUE_NULL) {
+                    values.add(null);
+                } else {
+                    expect(t, JsonToken.VALUE_STRING, array);
+                    values.add(p.getText());
+                }
+            }
+        } catch (IOException e) {
+            throw new StoreException("corrupt chunk column: " + e.getMessage(), e);
+        }
+        return values;
+    }
+
+    static int[] ints(String array) {
+        int[] values = new int[16];
+        int n = 0;
+        try (JsonParser p = JSON.createParser(array)) {
+            expect(p.nextToken(), JsonToken.START_ARRAY, array);
+            for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+                expect(t, JsonToken.VALUE_NUMBER_INT, array);
+                if (n == values.length) {
+                    values = java.util.Arrays.copyOf(values, n * 2);
+                }
+                values[n++] = p.getIntValue();
+            }
+        } catch (IOException e) {
+            throw new StoreException("corrupt chunk column: " + e.getMessage(), e);
+        }
+        return java.util.Arrays.copyOf(values, n);
+    }
+
+    private static void expect(JsonToken actual, JsonToken expected, String array) {
+        if (actual != expected) {
+            String start = array.length() > 60 ? array.substring(0, 60) + "..." : array;
+            throw new StoreException(
+                    "corrupt chunk column: expected " + expected + ", found " + actual + " in " + start);
+        }
+    }
+}

@@ -1,0 +1,419 @@
+package io.sluice.store.sqlite;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.function.LongConsumer;
+import java.util.function.ToLongFunction;
+
+/**
+ * Finds stored events by id: the {@code event_ids} table of the SQLite store plus the ids of
+ * the most recent events, which are kept in memory and written to the table in bulk.
+ *
+ * <h2>Implementation notes</h2>
+ *
+ * <p>Producers send random ids (UUIDs). Inserting each into a B-tree as it is committed dirties
+ * one index page per event, and each dirty page is written to the WAL and again by the
+ * checkpoint: that, not the events, was most of what the store wrote. So the table is keyed by
+ * a 64-bit hash of the id ({@link #fnv}, small entries) and filled in bulk: the hashes of new
+ * events collect in memory ({@link Pending}) until there are {@link #FLUSH_AT} of them (by default); they are
+ * then sorted (the <em>snapshot</em>) and inserted in slices, one slice inside each following
+ * append transaction. Consecutive sorted hashes fall on neighbouring pages, so a whole snapshot
+ * touches each page of the table about once instead of once per event.
+ *
+ * <p>The table is derived data: {@code meta.ids_indexed_through} says up to which offset every
+ * event is in it, and it is advanced in the transaction that writes a snapshot's last slice. A
+ * crash loses only the in-memory part, which {@link SqliteEventStore} rebuilds on open from the
+ * events after that offset (a re-written slice is ignored by {@code INSERT OR IGNORE}).
+ *
+ * <p>A hash names candidates, never an answer: the caller compares the stored id of each
+ * candidate offset before calling two events the same (64-bit hashes of different ids
+ * collide with a probability of about n²/2⁶⁵). Entries of events deleted by retention are
+ * ignored by the caller (their offsets are before the first retained one) and deleted from the
+ * table while a snapshot is written, once they are a quarter of it.
+ *
+ * <p>Threads: the writer calls everything; readers call {@link #memoryCandidates}. The
+ * in-memory parts are guarded by this object's lock.
+ */
+final class IdIndex {
+    /** Hashes kept in memory before they are written to the table, sorted, in slices. */
+    static final int FLUSH_AT = 1 << 19;
+
+    /** How ids are hashed, by default: {@link #fnv}. */
+    static final ToLongFunction<String> DEFAULT_HASH = IdIndex::fnv;
+
+    private static final int LOOKUP_CHUNK = 500;
+
+    private final int flushAt;
+    private final ToLongFunction<String> hash;
+    private Pending pending;
+    private Snapshot snapshot; // being written to the table, or null
+    private int uncommittedPosition = -1; // the snapshot's position after the open transaction
+
+    /**
+     * @param flushAt how many hashes collect in memory before they are written (tests use few)
+     * @param hash how ids are hashed (tests use a colliding one)
+     */
+    IdIndex(int flushAt, ToLongFunction<String> hash) {
+        this.flushAt = flushAt;
+        this.hash = hash;
+        this.pending = new Pending(flushAt);
+    }
+
+    /** The hash of an event id, as the {@code event_ids} table keeps it. */
+    long hash(String id) {
+        return hash.applyAsLong(id);
+    }
+
+    /**
+     * The default hash of an event id. It is stored, so it never changes: FNV-1a over the
+     * UTF-16 units, then MurmurHash3's 64-bit finaliser.
+     */
+    static long fnv(String id) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < id.length(); i++) {
+            h ^= id.charAt(i);
+            h *= 0x100000001b3L;
+        }
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        h ^= h >>> 33;
+        return h;
+    }
+
+    /** Adds the hashes of committed events (or of events found on open). */
+    synchronized void add(long[] hashes, long firstOffset, int count) {
+        for (int i = 0; i < count; i++) {
+            pending.add(hashes[i], firstOffset + i);
+        }
+    }
+
+    /** Adds one committed event's hash. */
+    synchronized void add(long hash, long offset) {
+        pending.add(hash, offset);
+    }
+
+    /** Reports the offsets of in-memory entries with that hash. */
+    synchronized void memoryCandidates(long hash, LongConsumer offsets) {
+        pending.find(hash, offsets);
+        if (snapshot != null) {
+            snapshot.find(hash, offsets);
+        }
+    }
+
+    /** Reports the offsets of table entries with these hashes (as {@code hash, offset} pairs). */
+    static void tableCandidates(Connection c, long[] hashes, int count, PairConsumer found) throws SQLException {
+        for (int from = 0; from < count; from += LOOKUP_CHUNK) {
+            int n = Math.min(LOOKUP_CHUNK, count - from);
+            String marks = "?,".repeat(n);
+            try (PreparedStatement ps = c.prepareStatement("SELECT hash, log_offset FROM event_ids WHERE hash IN ("
+                    + marks.substring(0, marks.length() - 1) + ")")) {
+                for (int i = 0; i < n; i++) {
+                    ps.setLong(i + 1, hashes[from + i]);
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        found.accept(rs.getLong(1), rs.getLong(2));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Receives a hash and an offset. */
+    @FunctionalInterface
+    interface PairConsumer {
+        void accept(long hash, long offset);
+    }
+
+    /**
+     * Inside the writer's open transaction: starts a snapshot when enough hashes are pending,
+     * and writes the snapshot's next slice (at least {@code appended} entries, so that writing
+     * keeps ahead of appending).
+     *
+     * @param firstRetained the first retained offset: table entries before it may be deleted
+     * @param cleanedThrough no table entry has an offset up to this one
+     * @return the new {@code ids_indexed_through} and {@code ids_cleaned_through} to save in
+     *     this transaction when this slice completes the snapshot, else null
+     */
+    Marks writeSlice(Connection c, int appended, long firstRetained, long indexedThrough, long cleanedThrough)
+            throws SQLException {
+        uncommittedPosition = -1;
+        if (snapshot == null && !startSnapshot(flushAt, firstRetained, indexedThrough, cleanedThrough)) {
+            return null;
+        }
+        int slice = Math.max(Math.max(1, flushAt / 128), appended * 2); // a 128th at least
+        if (pending.size() >= flushAt) {
+            slice = snapshot.size(); // the next snapshot is due: finish this one now
+        }
+        int to = Math.min(snapshot.size(), snapshot.position + slice);
+        write(c, snapshot, to);
+        uncommittedPosition = to;
+        return to < snapshot.size() ? null : snapshot.marks(cleanedThrough);
+    }
+
+    /**
+     * Inside the writer's open transaction, when the store closes: writes every hash in memory
+     * to the table, so that the next open has none to find.
+     *
+     * @return the marks to save in this transaction, or null when nothing was in memory
+     */
+    Marks writeAll(Connection c, long firstRetained, long indexedThrough, long cleanedThrough) throws SQLException {
+        Marks marks = null;
+        for (int round = 0; round < 2; round++) { // the snapshot being written, then the pending hashes
+            if (snapshot == null && !startSnapshot(1, firstRetained, indexedThrough, cleanedThrough)) {
+                break;
+            }
+            write(c, snapshot, snapshot.size());
+            marks = snapshot.marks(cleanedThrough);
+            cleanedThrough = marks.cleanedThrough();
+            synchronized (this) {
+                snapshot = null; // closing: the entries are in the table once this commits
+            }
+        }
+        return marks;
+    }
+
+    private boolean startSnapshot(int atLeast, long firstRetained, long indexedThrough, long cleanedThrough) {
+        synchronized (this) {
+            if (pending.size() < atLeast) {
+                return false;
+            }
+            long stale = firstRetained - 1 - cleanedThrough;
+            long indexed = indexedThrough - cleanedThrough;
+            boolean clean = stale > 0 && stale * 4 >= indexed;
+            snapshot = pending.sorted(clean ? firstRetained : 0);
+            pending = new Pending(flushAt);
+            return true;
+        }
+    }
+
+    /** Writes the snapshot's entries from its position up to {@code to}, deleting stale ones on the way. */
+    private static void write(Connection c, Snapshot s, int to) throws SQLException {
+        int from = s.position;
+        if (s.cleanBefore > 0) {
+            long low = from == 0 ? Long.MIN_VALUE : s.hashes[from];
+            long high = to == s.size() ? Long.MAX_VALUE : s.hashes[to] - 1;
+            try (PreparedStatement delete =
+                    c.prepareStatement("DELETE FROM event_ids WHERE hash BETWEEN ? AND ? AND log_offset < ?")) {
+                delete.setLong(1, low);
+                delete.setLong(2, high);
+                delete.setLong(3, s.cleanBefore);
+                delete.executeUpdate();
+            }
+        }
+        try (PreparedStatement insert =
+                c.prepareStatement("INSERT OR IGNORE INTO event_ids(hash, log_offset) VALUES (?, ?)")) {
+            for (int i = from; i < to; i++) {
+                insert.setLong(1, s.hashes[i]);
+                insert.setLong(2, s.offsets[i]);
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+    }
+
+    /** The progress of the table to save with the slice that completes a snapshot. */
+    record Marks(long indexedThrough, long cleanedThrough) {}
+
+    /** After the writer's transaction committed: the slice it wrote is in the table. */
+    void committed() {
+        if (uncommittedPosition < 0 || snapshot == null) {
+            return;
+        }
+        snapshot.position = uncommittedPosition;
+        uncommittedPosition = -1;
+        if (snapshot.position == snapshot.size()) {
+            synchronized (this) {
+                snapshot = null;
+            }
+        }
+    }
+
+    /** After the writer's transaction rolled back: the slice is to be written again. */
+    void rolledBack() {
+        uncommittedPosition = -1;
+    }
+
+    /** How many hashes are in memory (pending and in a snapshot not yet written). */
+    synchronized int inMemory() {
+        return pending.size() + (snapshot == null ? 0 : snapshot.size() - snapshot.position);
+    }
+
+    /** Hashes of events not yet in the table: open addressing, several entries per hash allowed. */
+    private static final class Pending {
+        private long[] hashes;
+        private long[] offsets; // 0: free slot (offsets start at 1)
+        private int size;
+
+        Pending(int expected) {
+            int capacity = Integer.highestOneBit(Math.max(16, expected) * 2 - 1) << 1;
+            hashes = new long[capacity];
+            offsets = new long[capacity];
+        }
+
+        int size() {
+            return size;
+        }
+
+        void add(long hash, long offset) {
+            if ((size + 1) * 4 > hashes.length * 3) {
+                grow();
+            }
+            int mask = hashes.length - 1;
+            int i = slot(hash, mask);
+            while (offsets[i] != 0) {
+                i = (i + 1) & mask;
+            }
+            hashes[i] = hash;
+            offsets[i] = offset;
+            size++;
+        }
+
+        void find(long hash, LongConsumer found) {
+            int mask = hashes.length - 1;
+            for (int i = slot(hash, mask); offsets[i] != 0; i = (i + 1) & mask) {
+                if (hashes[i] == hash) {
+                    found.accept(offsets[i]);
+                }
+            }
+        }
+
+        private static int slot(long hash, int mask) {
+            return (int) (hash ^ (hash >>> 32)) & mask;
+        }
+
+        private void grow() {
+            long[] oldHashes = hashes;
+            long[] oldOffsets = offsets;
+            hashes = new long[oldHashes.length * 2];
+            offsets = new long[oldOffsets.length * 2];
+            size = 0;
+            for (int i = 0; i < oldHashes.length; i++) {
+                if (oldOffsets[i] != 0) {
+                    add(oldHashes[i], oldOffsets[i]);
+                }
+            }
+        }
+
+        /** The entries sorted by hash, to be written to the table. */
+        Snapshot sorted(long cleanBefore) {
+            long[] h = new long[size];
+            long[] o = new long[size];
+            long through = 0;
+            int n = 0;
+            for (int i = 0; i < hashes.length; i++) {
+                if (offsets[i] != 0) {
+                    h[n] = hashes[i];
+                    o[n] = offsets[i];
+                    through = Math.max(through, offsets[i]);
+                    n++;
+                }
+            }
+            PairSort.sort(h, o);
+            return new Snapshot(h, o, through, cleanBefore);
+        }
+    }
+
+    /**
+     * Entries sorted by hash, written to the table slice by slice.
+     *
+     * @param through the highest offset among them: every event up to it is in the table once
+     *     all are written (older ones were written before)
+     * @param cleanBefore when positive, table entries of offsets before it are deleted as the
+     *     slices are written
+     */
+    private static final class Snapshot {
+        final long[] hashes;
+        final long[] offsets;
+        final long through;
+        final long cleanBefore;
+        int position; // entries before it are in the table (committed)
+
+        Snapshot(long[] hashes, long[] offsets, long through, long cleanBefore) {
+            this.hashes = hashes;
+            this.offsets = offsets;
+            this.through = through;
+            this.cleanBefore = cleanBefore;
+        }
+
+        int size() {
+            return hashes.length;
+        }
+
+        /** The marks to save with the slice that completes this snapshot. */
+        Marks marks(long cleanedThrough) {
+            return new Marks(through, cleanBefore > 0 ? cleanBefore - 1 : cleanedThrough);
+        }
+
+        void find(long hash, LongConsumer found) {
+            int i = Arrays.binarySearch(hashes, hash);
+            if (i < 0) {
+                return;
+            }
+            while (i > 0 && hashes[i - 1] == hash) {
+                i--;
+            }
+            for (; i < hashes.length && hashes[i] == hash; i++) {
+                found.accept(offsets[i]);
+            }
+        }
+    }
+
+    /** Sorts two parallel arrays by the first (in place; quicksort, insertion sort for short runs). */
+    static final class PairSort {
+        private PairSort() {}
+
+        static void sort(long[] keys, long[] values) {
+            sort(keys, values, 0, keys.length - 1);
+        }
+
+        private static void sort(long[] k, long[] v, int low, int high) {
+            while (high - low > 16) {
+                long pivot = median(k[low], k[(low + high) >>> 1], k[high]);
+                int i = low;
+                int j = high;
+                while (i <= j) {
+                    while (k[i] < pivot) {
+                        i++;
+                    }
+                    while (k[j] > pivot) {
+                        j--;
+                    }
+                    if (i <= j) {
+                        swap(k, v, i++, j--);
+                    }
+                }
+                if (j - low < high - i) { // recurse into the smaller side: O(log n) stack
+                    sort(k, v, low, j);
+                    low = i;
+                } else {
+                    sort(k, v, i, high);
+                    high = j;
+                }
+            }
+            for (int i = low + 1; i <= high; i++) {
+                for (int j = i; j > low && k[j - 1] > k[j]; j--) {
+                    swap(k, v, j, j - 1);
+                }
+            }
+        }
+
+        private static long median(long a, long b, long c) {
+            return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+        }
+
+        private static void swap(long[] k, long[] v, int i, int j) {
+            long tk = k[i];
+            k[i] = k[j];
+            k[j] = tk;
+            long tv = v[i];
+            v[i] = v[j];
+            v[j] = tv;
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package io.sluice.store.sqlite;
+
+import io.sluice.core.log.StoreException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The SQLite store's tables: created on first open, and brought up to date from the layout of
+ * earlier versions.
+ *
+ * <ul>
+ *   <li>{@code chunks}: runs of consecutive events ({@link Chunk}), keyed by their first offset;
+ *   <li>{@code event_ids}: id hashes and offsets ({@link IdIndex});
+ *   <li>{@code checkpoints}: readers' progress;
+ *   <li>{@code meta}: {@code schema_version}, {@code first_offset}, {@code last_offset},
+ *       {@code bytes}, {@code ids_indexed_through}, {@code ids_cleaned_through};
+ *   <li>the {@code events} view: one row per retained event ({@code log_offset, id, type,
+ *       ingested, body}), for people reading the database with {@code sqlite3}.
+ * </ul>
+ */
+final class SqliteSchema {
+    private SqliteSchema() {}
+
+    /** Creates the tables, or upgrades those of an earlier version, in one transaction. */
+    static void prepare(Connection c, Path file, IdIndex ids) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("BEGIN IMMEDIATE");
+            try {
+                s.executeUpdate("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+                boolean rowPerEvent = isTable(c, "events");
+                s.executeUpdate("CREATE TABLE IF NOT EXISTS chunks (first_offset INTEGER PRIMARY KEY,"
+                        + " last_offset INTEGER NOT NULL, ingested INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+                        + " ids TEXT NOT NULL, types TEXT NOT NULL, sizes TEXT NOT NULL, events BLOB NOT NULL)");
+                s.executeUpdate("CREATE TABLE IF NOT EXISTS event_ids (hash INTEGER NOT NULL,"
+                        + " log_offset INTEGER NOT NULL, PRIMARY KEY (hash, log_offset)) WITHOUT ROWID");
+                s.executeUpdate("CREATE TABLE IF NOT EXISTS checkpoints (reader TEXT PRIMARY KEY,"
+                        + " log_offset INTEGER NOT NULL, state TEXT, updated INTEGER NOT NULL)");
+                s.executeUpdate("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', "
+                        + SqliteEventStore.SCHEMA_VERSION + "), ('last_offset', 0), ('bytes', 0),"
+                        + " ('ids_indexed_through', 0), ('ids_cleaned_through', 0)");
+                long version = meta(c).get("schema_version");
+                if (rowPerEvent && version == 1) {
+                    fromRowPerEvent(c, ids);
+                } else if (version != SqliteEventStore.SCHEMA_VERSION) {
+                    throw new StoreException(file + " has schema version " + version + "; this Sluice reads version "
+                            + SqliteEventStore.SCHEMA_VERSION + " (and upgrades version 1)");
+                }
+                s.executeUpdate("INSERT OR IGNORE INTO meta(key, value)"
+                        + " SELECT 'first_offset', value + 1 FROM meta WHERE key = 'last_offset'");
+                s.executeUpdate("CREATE VIEW IF NOT EXISTS events AS SELECT c.first_offset + e.key AS log_offset,"
+                        + " c.ids ->> e.key AS id, c.types ->> e.key AS type, c.ingested AS ingested,"
+                        + " e.value AS body FROM chunks c, json_each(CAST(c.events AS TEXT)) e"
+                        + " WHERE c.first_offset + e.key >= (SELECT value FROM meta WHERE key = 'first_offset')");
+                s.execute("COMMIT");
+            } catch (SQLException | RuntimeException e) {
+                s.execute("ROLLBACK");
+                throw e;
+            }
+        }
+    }
+
+    /** The {@code meta} table. */
+    static Map<String, Long> meta(Connection c) throws SQLException {
+        Map<String, Long> meta = new HashMap<>();
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT key, value FROM meta")) {
+            while (rs.next()) {
+                meta.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return meta;
+    }
+
+    private static boolean isTable(Connection c, String name) throws SQLException {
+        try (PreparedStatement ps =
+                c.prepareStatement("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /**
+     * Version 1 kept a row per event with a unique index on the id. Its events move into chunks
+     * of {@link Chunk#MAX_EVENTS} (texts unchanged; a chunk's ingest time is its newest event's,
+     * so retention by age never deletes early) and their ids into {@code event_ids}.
+     */
+    private static void fromRowPerEvent(Connection c, IdIndex ids) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("INSERT INTO chunks(first_offset, last_offset, ingested, bytes, ids, types, sizes, events)"
+                    + " SELECT min(log_offset), max(log_offset), max(ingested), sum(length(CAST(body AS BLOB))),"
+                    + " json_group_array(id ORDER BY log_offset), json_group_array(type ORDER BY log_offset),"
+                    + " json_group_array(length(CAST(body AS BLOB)) ORDER BY log_offset),"
+                    + " CAST('[' || group_concat(body, ',' ORDER BY log_offset) || ']' AS BLOB)"
+                    + " FROM events GROUP BY (log_offset - 1) / " + Chunk.MAX_EVENTS);
+            try (PreparedStatement insert =
+                            c.prepareStatement("INSERT OR IGNORE INTO event_ids(hash, log_offset) VALUES (?, ?)");
+                    ResultSet rs = s.executeQuery("SELECT id, log_offset FROM events")) {
+                int batched = 0;
+                while (rs.next()) {
+                    insert.setLong(1, ids.hash(rs.getString(1)));
+                    insert.setLong(2, rs.getLong(2));
+                    insert.addBatch();
+                    if (++batched % 10_000 == 0) {
+                        insert.executeBatch();
+                    }
+                }
+                insert.executeBatch();
+            }
+            s.executeUpdate("INSERT OR REPLACE INTO meta(key, value) SELECT 'first_offset', coalesce(min(log_offset),"
+                    + " (SELECT value + 1 FROM meta WHERE key = 'last_offset')) FROM events");
+            s.executeUpdate("UPDATE meta SET value = (SELECT value FROM meta WHERE key = 'last_offset')"
+                    + " WHERE key = 'ids_indexed_through'");
+            s.executeUpdate(
+                    "UPDATE meta SET value = " + SqliteEventStore.SCHEMA_VERSION + " WHERE key = 'schema_version'");
+            s.executeUpdate("DELETE FROM meta WHERE key = 'events'");
+            s.executeUpdate("DROP TABLE events");
+        }
+    }
+}
