@@ -7,7 +7,6 @@ import com.fasterxml.jackson.core.JsonToken;
 import io.sluice.core.log.EventStore.NewEvent;
 import io.sluice.core.log.StoreException;
 import io.sluice.core.log.StoredEvent;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -79,27 +78,31 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
         List<Chunk> chunks = new ArrayList<>();
         int from = 0;
         while (from < events.size()) {
-            ByteArrayOutputStream text = new ByteArrayOutputStream(Math.min(MAX_BYTES, 64 * 1024));
-            text.write('[');
-            int[] sizes = new int[Math.min(MAX_EVENTS, events.size() - from)];
-            List<String> ids = new ArrayList<>(sizes.length);
-            List<String> types = new ArrayList<>(sizes.length);
+            int limit = Math.min(MAX_EVENTS, events.size() - from);
+            byte[][] texts = new byte[limit][];
             int n = 0;
-            while (n < sizes.length && (n == 0 || text.size() < MAX_BYTES)) {
-                NewEvent e = events.get(from + n);
-                if (n > 0) {
-                    text.write(',');
-                }
-                byte[] json = e.json().getBytes(StandardCharsets.UTF_8);
-                text.write(json, 0, json.length);
-                sizes[n] = json.length;
-                ids.add(e.id());
-                types.add(e.type());
+            int length = 1; // '['
+            while (n < limit && (n == 0 || length < MAX_BYTES)) {
+                texts[n] = events.get(from + n).json().getBytes(StandardCharsets.UTF_8);
+                length += texts[n].length + 1; // and ',' or ']'
                 n++;
             }
-            text.write(']');
-            int[] used = n == sizes.length ? sizes : java.util.Arrays.copyOf(sizes, n);
-            chunks.add(new Chunk(firstOffset + from, ids, types, used, text.toByteArray()));
+            byte[] text = new byte[length];
+            int[] sizes = new int[n];
+            List<String> ids = new ArrayList<>(n);
+            List<String> types = new ArrayList<>(n);
+            text[0] = '[';
+            int position = 1;
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(texts[i], 0, text, position, texts[i].length);
+                position += texts[i].length;
+                text[position++] = (byte) (i == n - 1 ? ']' : ',');
+                sizes[i] = texts[i].length;
+                NewEvent e = events.get(from + i);
+                ids.add(e.id());
+                types.add(e.type());
+            }
+            chunks.add(new Chunk(firstOffset + from, ids, types, sizes, text));
             from += n;
         }
         return chunks;
