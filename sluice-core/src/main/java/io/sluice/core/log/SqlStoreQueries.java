@@ -12,10 +12,12 @@ import java.util.function.Predicate;
 import javax.sql.DataSource;
 
 /**
- * The reads every SQL store shares, over the same two tables: {@code events(log_offset, id,
- * type, ingested, body)} and {@code checkpoints(reader, log_offset, state, updated)}. Each
- * method runs on the connection it is given; the store says which and turns an
- * {@link SQLException} into its own error.
+ * SQL that stores share. Every SQL store uses {@link #query} and the checkpoint statements
+ * over {@code checkpoints(reader, log_offset, state, updated)}; the event reads are for a store
+ * with a row per event in {@code events(log_offset, id, type, ingested, body)} (PostgreSQL; the
+ * SQLite store keeps runs of events per row and reads them itself). Each method runs on the
+ * connection it is given; the store says which and turns an {@link SQLException} into its own
+ * error.
  */
 public final class SqlStoreQueries {
     /** Rows read per query when scanning. */
