@@ -1,6 +1,7 @@
 package io.sluice.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.api.Json;
@@ -21,7 +22,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,10 +73,10 @@ class CrashRecoveryTest {
                     }
                 });
             }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (acknowledged.size() < 3_000 && System.nanoTime() < deadline) {
-                LockSupport.parkNanos(10_000_000);
-            }
+            await("3,000 events acknowledged under load")
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(10))
+                    .until(() -> acknowledged.size() >= 3_000);
             server.destroyForcibly(); // SIGKILL
             assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
         } finally {
@@ -164,7 +164,7 @@ class CrashRecoveryTest {
     }
 
     /** Waits for /healthz and checks it answered within {@code limit} of the process starting. */
-    private void assertServingWithin(int port, Duration limit) throws InterruptedException {
+    private void assertServingWithin(int port, Duration limit) {
         long started = System.nanoTime();
         waitUntilServing(port);
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(limit);
@@ -187,23 +187,17 @@ class CrashRecoveryTest {
                 .start();
     }
 
-    private void waitUntilServing(int port) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            try {
-                if (http.send(
+    private void waitUntilServing(int port) {
+        await("the server serving on port " + port)
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(50))
+                .ignoreExceptionsInstanceOf(IOException.class)
+                .until(() -> http.send(
                                         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
                                                 .build(),
                                         HttpResponse.BodyHandlers.ofString())
                                 .statusCode()
-                        == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                LockSupport.parkNanos(50_000_000);
-            }
-        }
-        throw new AssertionError("the server did not start serving on port " + port);
+                        == 200);
     }
 
     private static int freePort() throws IOException {

@@ -1,6 +1,7 @@
 package io.sluice.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.api.Json;
@@ -300,11 +301,10 @@ class ServerTest {
         server = SluiceServer.start(
                 ServerConfig.defaults(data).withPort(0).withRetention(new ServerConfig.Retention(10, 0, null)));
         post("application/x-ndjson", "{}\n".repeat(25));
-        Duration wait = Duration.ofSeconds(10);
-        long deadline = System.nanoTime() + wait.toNanos();
-        while (get("/healthz").json().get("first_offset").asLong() != 16 && System.nanoTime() < deadline) {
-            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000); // poll; retention runs every second
-        }
+        await("retention to keep the newest 10") // it runs every second
+                .atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> get("/healthz").json().get("first_offset").asLong() == 16);
         assertThat(get("/v1/events").lines()).hasSize(10);
         Response late = get("/v1/events?after=3");
         assertThat(late.status()).isEqualTo(410);

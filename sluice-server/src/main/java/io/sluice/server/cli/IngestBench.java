@@ -24,11 +24,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.HdrHistogram.Recorder;
 import picocli.CommandLine.Command;
@@ -347,24 +351,40 @@ final class IngestBench implements Callable<Integer> {
         return out;
     }
 
+    /** Asks {@code /healthz} every 100 ms until the server answers 200, for up to a minute. */
     private void awaitHealthy(String target) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        String last = "no answer";
-        while (System.nanoTime() < deadline) {
+        CompletableFuture<Void> healthy = new CompletableFuture<>();
+        AtomicReference<String> last = new AtomicReference<>("no answer");
+        try (ScheduledExecutorService poll = Executors.newSingleThreadScheduledExecutor()) {
+            poll.scheduleWithFixedDelay(
+                    () -> {
+                        try {
+                            HttpResponse<String> r = http.send(
+                                    HttpRequest.newBuilder(URI.create(target + "/healthz"))
+                                            .timeout(Duration.ofSeconds(5))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString());
+                            if (r.statusCode() == 200) {
+                                healthy.complete(null);
+                            }
+                            last.set("HTTP " + r.statusCode());
+                        } catch (IOException e) {
+                            last.set(e.toString());
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    },
+                    0,
+                    100,
+                    TimeUnit.MILLISECONDS);
             try {
-                HttpResponse<String> r = http.send(
-                        HttpRequest.newBuilder(URI.create(target + "/healthz")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    return;
-                }
-                last = "HTTP " + r.statusCode();
-            } catch (IOException e) {
-                last = e.toString();
+                healthy.get(60, TimeUnit.SECONDS);
+            } finally {
+                poll.shutdownNow(); // stop asking, and do not wait for a request in flight
             }
-            Thread.sleep(100);
+        } catch (TimeoutException | ExecutionException e) {
+            throw new InvalidInputException("no Sluice server answers at " + target + "/healthz (" + last.get() + ")");
         }
-        throw new InvalidInputException("no Sluice server answers at " + target + "/healthz (" + last + ")");
     }
 
     /** The server's heap used, from its Prometheus metrics, once a second. */

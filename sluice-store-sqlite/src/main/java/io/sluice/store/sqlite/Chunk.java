@@ -68,9 +68,15 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
         return events;
     }
 
-    /** The event at {@code offset}, which must be in this chunk. */
+    /** The event at {@code offset}, which must be in this chunk: only its text is decoded. */
     StoredEvent event(long offset) {
-        return eventsFrom(offset).getFirst();
+        int index = (int) (offset - firstOffset);
+        int position = 1; // after '['
+        for (int i = 0; i < index; i++) {
+            position += sizes[i] + 1;
+        }
+        String json = new String(text, position, sizes[index], StandardCharsets.UTF_8);
+        return new StoredEvent(offset, ids.get(index), types.get(index), json);
     }
 
     /** Splits events, to be given offsets from {@code firstOffset} on, into chunks. */
