@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Arrays;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 import java.util.function.ToLongFunction;
 
@@ -34,8 +35,15 @@ import java.util.function.ToLongFunction;
  * ignored by the caller (their offsets are before the first retained one) and deleted from the
  * table while a snapshot is written, once they are a quarter of it.
  *
- * <p>Threads: the writer calls everything; readers call {@link #memoryCandidates}. The
- * in-memory parts are guarded by this object's lock.
+ * <p>Most appended ids were never seen, and looking each up in the table was a third of the
+ * writer's time: an {@link IdFilter} over the table's hashes answers most of them without the
+ * table. It is built by a background thread from the table after the store's first append
+ * (until then every id is looked up) and built again, larger, once it holds more hashes than planned
+ * (which also drops the hashes retention removed); hashes committed meanwhile go into both.
+ *
+ * <p>Threads: the writer calls everything but {@link #buildFilter}; readers call
+ * {@link #memoryCandidates} and {@link #mayBeInTable}. The in-memory parts are guarded by this
+ * object's lock.
  */
 final class IdIndex {
     /** Hashes kept in memory before they are written to the table, sorted, in slices. */
@@ -44,20 +52,33 @@ final class IdIndex {
     /** How ids are hashed, by default: {@link #fnv}. */
     static final ToLongFunction<String> DEFAULT_HASH = IdIndex::fnv;
 
+    /** The smallest {@link IdFilter}, in planned entries, by default (2 MB). */
+    static final long FILTER_MINIMUM = 1 << 20;
+
     private static final int LOOKUP_CHUNK = 500;
 
     private final int flushAt;
+    private final long filterMinimum;
     private final ToLongFunction<String> hash;
     private Pending pending;
     private Snapshot snapshot; // being written to the table, or null
     private int uncommittedPosition = -1; // the snapshot's position after the open transaction
+    private volatile IdFilter filter; // over the table's hashes once built, else null
+    private IdFilter building; // being filled by a builder, or null
+    private boolean filterClaimed; // a build was handed to a builder and has not finished
 
     /**
      * @param flushAt how many hashes collect in memory before they are written (tests use few)
      * @param hash how ids are hashed (tests use a colliding one)
      */
     IdIndex(int flushAt, ToLongFunction<String> hash) {
+        this(flushAt, hash, FILTER_MINIMUM);
+    }
+
+    /** As {@link #IdIndex(int, ToLongFunction)}, with the smallest filter planned (tests use small ones). */
+    IdIndex(int flushAt, ToLongFunction<String> hash, long filterMinimum) {
         this.flushAt = flushAt;
+        this.filterMinimum = filterMinimum;
         this.hash = hash;
         this.pending = new Pending(flushAt);
     }
@@ -88,13 +109,85 @@ final class IdIndex {
     /** Adds the hashes of committed events (or of events found on open). */
     synchronized void add(long[] hashes, long firstOffset, int count) {
         for (int i = 0; i < count; i++) {
-            pending.add(hashes[i], firstOffset + i);
+            add(hashes[i], firstOffset + i);
         }
     }
 
     /** Adds one committed event's hash. */
     synchronized void add(long hash, long offset) {
         pending.add(hash, offset);
+        IdFilter f = filter;
+        if (f != null) {
+            f.add(hash); // it goes to the table later: the filter must know it by then
+        }
+        if (building != null) {
+            building.add(hash);
+        }
+    }
+
+    /**
+     * Whether the table may hold this hash: false only when the {@link IdFilter} says it surely
+     * does not; true while there is no filter yet.
+     */
+    boolean mayBeInTable(long hash) {
+        IdFilter f = filter;
+        return f == null || f.mayContain(hash);
+    }
+
+    /**
+     * Claims the building of a filter when one is due: there is none yet, or the current one
+     * holds more hashes than it was planned for. The caller then runs {@link #buildFilter}.
+     */
+    synchronized boolean claimFilterBuild() {
+        if (filterClaimed || (filter != null && !filter.full())) {
+            return false;
+        }
+        filterClaimed = true;
+        return true;
+    }
+
+    /**
+     * Builds a filter of every hash in the table and in memory, on a thread of its own, and
+     * publishes it; meanwhile hashes added are put in it as well. Returns false when {@code stop}
+     * said to give up (the store is closing).
+     *
+     * @param c a connection to read the table with
+     * @param expected about how many hashes there are (the filter is planned for twice that)
+     */
+    boolean buildFilter(Connection c, long expected, BooleanSupplier stop) throws SQLException {
+        IdFilter f = new IdFilter(Math.max(filterMinimum, 2 * expected));
+        synchronized (this) {
+            building = f; // from now on add() puts new hashes in it too
+            pending.forEach(f::add);
+            if (snapshot != null) {
+                snapshot.forEach(f::add);
+            }
+        }
+        try {
+            try (PreparedStatement ps = c.prepareStatement("SELECT hash FROM event_ids");
+                    ResultSet rs = ps.executeQuery()) {
+                for (int n = 1; rs.next(); n++) {
+                    f.add(rs.getLong(1));
+                    if ((n & 0xFFFF) == 0 && stop.getAsBoolean()) {
+                        return false;
+                    }
+                }
+            }
+            synchronized (this) {
+                filter = f;
+            }
+            return true;
+        } finally {
+            synchronized (this) {
+                building = null;
+                filterClaimed = false;
+            }
+        }
+    }
+
+    /** The filter over the table's hashes, or null before the first is built. */
+    IdFilter filter() {
+        return filter;
     }
 
     /** Reports the offsets of in-memory entries with that hash. */
@@ -274,6 +367,14 @@ final class IdIndex {
             size++;
         }
 
+        void forEach(LongConsumer hashConsumer) {
+            for (int i = 0; i < hashes.length; i++) {
+                if (offsets[i] != 0) {
+                    hashConsumer.accept(hashes[i]);
+                }
+            }
+        }
+
         void find(long hash, LongConsumer found) {
             int mask = hashes.length - 1;
             for (int i = slot(hash, mask); offsets[i] != 0; i = (i + 1) & mask) {
@@ -348,6 +449,12 @@ final class IdIndex {
         /** The marks to save with the slice that completes this snapshot. */
         Marks marks(long cleanedThrough) {
             return new Marks(through, cleanBefore > 0 ? cleanBefore - 1 : cleanedThrough);
+        }
+
+        void forEach(LongConsumer hashConsumer) {
+            for (long hash : hashes) {
+                hashConsumer.accept(hash);
+            }
         }
 
         void find(long hash, LongConsumer found) {

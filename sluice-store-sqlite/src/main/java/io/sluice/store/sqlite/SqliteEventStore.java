@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -83,12 +84,14 @@ public final class SqliteEventStore implements EventStore {
     private final PreparedStatement insert;
     private final PreparedStatement saveMeta;
     private final Checkpointer checkpointer;
+    private final FilterBuilder filterBuilder = new FilterBuilder();
     private final IdIndex ids;
     private volatile long lastOffset;
     private volatile long firstOffset;
     private long bytes; // guarded by this
     private long indexedThrough; // writer only (and open)
     private long cleanedThrough; // writer only (and open)
+    private long tableLookups; // writer only: ids looked up in the id table, for tests
 
     private SqliteEventStore(Path file, Clock clock, IdIndex ids) throws SQLException {
         this.file = file;
@@ -180,6 +183,57 @@ public final class SqliteEventStore implements EventStore {
         }
     }
 
+    /**
+     * Builds the {@link IdFilter} of the id table on a thread of its own: after the first append
+     * since the store opened (not at open, where reading a large table would compete with the
+     * server's start; appends look every id up in the table until it is ready) and whenever the
+     * filter holds more hashes than it was planned for.
+     */
+    private final class FilterBuilder {
+        private final ExecutorService thread = Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().daemon().name("sluice-sqlite-id-filter").factory());
+        private volatile boolean closing;
+
+        void buildIfDue() {
+            if (!closing && ids.claimFilterBuild()) {
+                thread.execute(this::build);
+            }
+        }
+
+        private void build() {
+            long started = System.nanoTime();
+            try (Connection c = readers.getConnection()) {
+                if (ids.buildFilter(c, lastOffset - firstOffset + 1, () -> closing)) {
+                    IdFilter f = ids.filter();
+                    LOG.debug(
+                            "id filter of {} built in {} ms: {} hashes, {} KiB",
+                            file,
+                            (System.nanoTime() - started) / 1_000_000,
+                            f.added(),
+                            f.bytes() / 1024);
+                }
+            } catch (SQLException | RuntimeException e) {
+                // Appends stay correct without it, only slower: every id is looked up in the table.
+                LOG.warn(
+                        "could not build the id filter of {} (ids are looked up in the table): {}",
+                        file,
+                        e.getMessage());
+            }
+        }
+
+        void close() {
+            closing = true;
+            thread.shutdown();
+            try {
+                if (!thread.awaitTermination(30, TimeUnit.SECONDS)) {
+                    LOG.warn("the id filter of {} was still being built on close", file);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     /** Opens (creating if needed) the store in {@code directory}. */
     public static SqliteEventStore open(Path directory) {
         return open(directory, Clock.systemUTC());
@@ -198,6 +252,16 @@ public final class SqliteEventStore implements EventStore {
         } catch (IOException | SQLException e) {
             throw new StoreException("cannot open the SQLite store in " + directory + ": " + e.getMessage(), e);
         }
+    }
+
+    /** How many appended ids were looked up in the id table (the filter let the others pass). */
+    long tableLookups() {
+        return tableLookups;
+    }
+
+    /** The id filter once built, else null. */
+    IdFilter idFilter() {
+        return ids.filter();
     }
 
     /** The database file. */
@@ -296,6 +360,7 @@ public final class SqliteEventStore implements EventStore {
             execute(writer, "COMMIT");
             ids.committed();
             ids.add(addedHashes, lastOffset + 1, added.size());
+            filterBuilder.buildIfDue();
             if (marks != null) {
                 indexedThrough = marks.indexedThrough();
                 cleanedThrough = marks.cleanedThrough();
@@ -330,7 +395,15 @@ public final class SqliteEventStore implements EventStore {
                     .computeIfAbsent(hash, h -> new ArrayList<>(1))
                     .add(offset));
         }
-        IdIndex.tableCandidates(c, hashes, hashes.length, (hash, offset) -> candidates
+        long[] inTable = new long[hashes.length];
+        int maybe = 0;
+        for (long hash : hashes) {
+            if (ids.mayBeInTable(hash)) {
+                inTable[maybe++] = hash;
+            }
+        }
+        tableLookups += maybe;
+        IdIndex.tableCandidates(c, inTable, maybe, (hash, offset) -> candidates
                 .computeIfAbsent(hash, h -> new ArrayList<>(1))
                 .add(offset));
         long[] stored = new long[events.size()];
@@ -502,7 +575,9 @@ public final class SqliteEventStore implements EventStore {
         TreeSet<Long> candidates = new TreeSet<>();
         ids.memoryCandidates(hash, candidates::add);
         return SqlStoreQueries.query(readers, "read failed: ", c -> {
-            IdIndex.tableCandidates(c, new long[] {hash}, 1, (h, offset) -> candidates.add(offset));
+            if (ids.mayBeInTable(hash)) {
+                IdIndex.tableCandidates(c, new long[] {hash}, 1, (h, offset) -> candidates.add(offset));
+            }
             ChunkCache chunks = new ChunkCache(c);
             for (long offset : candidates) {
                 if (offset < firstOffset) {
@@ -699,6 +774,7 @@ public final class SqliteEventStore implements EventStore {
 
     @Override
     public void close() {
+        filterBuilder.close();
         writeIdsInMemory();
         checkpointer.close();
         readers.close();

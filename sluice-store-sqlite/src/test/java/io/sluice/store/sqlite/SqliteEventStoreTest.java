@@ -158,6 +158,45 @@ class SqliteEventStoreTest extends EventStoreContract {
     }
 
     /**
+     * Fresh ids skip the id table once the filter over it is built (in the background, after
+     * the first append), ids in the table are still found, and a filter that outgrows its plan is built
+     * again, larger.
+     */
+    @Test
+    void freshIdsSkipTheIdTableOnceItsFilterIsBuilt() {
+        Path filtered = dir.resolve("filtered");
+        try (SqliteEventStore s =
+                SqliteEventStore.open(filtered, clock, new IdIndex(500, IdIndex.DEFAULT_HASH, 2_000))) {
+            for (int batch = 0; batch < 10; batch++) {
+                s.append(events("old" + batch + "-", 500));
+            }
+        }
+        try (SqliteEventStore s =
+                SqliteEventStore.open(filtered, clock, new IdIndex(500, IdIndex.DEFAULT_HASH, 2_000))) {
+            assertThat(s.idFilter()).as("not built before an append needs it").isNull();
+            s.append(events("first", 1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> s.idFilter() != null);
+            long before = s.tableLookups();
+            s.append(events("new", 1_000));
+            assertThat(s.tableLookups() - before)
+                    .as("fresh ids looked up in the table")
+                    .isLessThan(50);
+            List<EventStore.Appended> again = s.append(events("old3-", 500));
+            assertThat(again).allMatch(EventStore.Appended::duplicate);
+            assertThat(s.byId("old0-0")).isPresent();
+            assertThat(s.byId("never")).isEmpty();
+            IdFilter first = s.idFilter();
+            for (int batch = 0; batch < 40; batch++) {
+                s.append(events("more" + batch + "-", 500));
+            }
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(s.idFilter().capacity()).isGreaterThan(first.capacity()));
+            assertThat(s.append(events("old9-", 500))).allMatch(EventStore.Appended::duplicate);
+            assertThat(s.append(events("more0-", 500))).allMatch(EventStore.Appended::duplicate);
+        }
+    }
+
+    /**
      * Entries of events deleted by retention leave the id table as later snapshots are written,
      * and their ids may be stored again (duplicates are found within retention).
      */
