@@ -127,10 +127,7 @@ final class IngestBench implements Callable<Integer> {
             description = "Seconds of load before measuring (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    private final HttpClient http = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
+    private HttpClient http; // made in call(): picocli instantiates every command, whichever runs
     private final AtomicLong sequence = new AtomicLong();
     private final String run = UUID.randomUUID().toString().substring(0, 8);
     private List<String> templates;
@@ -144,6 +141,10 @@ final class IngestBench implements Callable<Integer> {
         if (postgres != null && !spawn) {
             throw new InvalidInputException("--postgres needs --spawn (without it, the server's own config decides)");
         }
+        http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
         PrintWriter out = spec.commandLine().getOut();
         templates = events(10_000);
         double averageBytes =

@@ -29,8 +29,20 @@ final class ServerUrl {
             description = "The Sluice server (default: $SLUICE_URL, else http://127.0.0.1:8470).")
     String url;
 
-    private final HttpClient http =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    /**
+     * Made on first use: picocli instantiates every command to build the command line, and an
+     * HttpClient made then would cost every command (the server's start too) half a second.
+     */
+    private HttpClient http;
+
+    private HttpClient http() {
+        if (http == null) {
+            http = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .build();
+        }
+        return http;
+    }
 
     String base() {
         String u = url != null ? url : System.getenv().getOrDefault("SLUICE_URL", "http://127.0.0.1:8470");
@@ -127,7 +139,7 @@ final class ServerUrl {
 
     private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
         try {
-            return http.send(request, handler);
+            return http().send(request, handler);
         } catch (ConnectException e) {
             throw new IllegalStateException("cannot reach Sluice at " + base() + " (is `sluice server` running?)", e);
         } catch (IOException e) {
