@@ -10,7 +10,10 @@ import io.sluice.core.log.StoredEvent;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -114,17 +117,25 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
         return chunks;
     }
 
-    // ------------------------------------------------------------------ the row's JSON columns
+    // ------------------------------------------------------------------ the row's columns
 
-    static String idsColumn(List<String> ids) {
-        return stringArray(ids);
+    /** The statement that stores a chunk; {@link #bind} sets its parameters. */
+    static final String INSERT = "INSERT INTO chunks(first_offset, last_offset, ingested, bytes, ids, types, sizes,"
+            + " events) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+
+    /** Sets the parameters of {@link #INSERT} for this chunk, ingested at {@code ingestedMillis}. */
+    void bind(PreparedStatement insert, long ingestedMillis) throws SQLException {
+        insert.setLong(1, firstOffset);
+        insert.setLong(2, lastOffset());
+        insert.setLong(3, ingestedMillis);
+        insert.setLong(4, bytes());
+        insert.setString(5, stringArray(ids));
+        insert.setString(6, stringArray(types));
+        insert.setString(7, sizesColumn(sizes));
+        insert.setBytes(8, text);
     }
 
-    static String typesColumn(List<String> types) {
-        return stringArray(types);
-    }
-
-    static String sizesColumn(int[] sizes) {
+    private static String sizesColumn(int[] sizes) {
         StringBuilder s = new StringBuilder(sizes.length * 5 + 2).append('[');
         for (int i = 0; i < sizes.length; i++) {
             if (i > 0) {
@@ -188,14 +199,14 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
             for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
                 expect(t, JsonToken.VALUE_NUMBER_INT, array);
                 if (n == values.length) {
-                    values = java.util.Arrays.copyOf(values, n * 2);
+                    values = Arrays.copyOf(values, n * 2);
                 }
                 values[n++] = p.getIntValue();
             }
         } catch (IOException e) {
             throw new StoreException("corrupt chunk column: " + e.getMessage(), e);
         }
-        return java.util.Arrays.copyOf(values, n);
+        return Arrays.copyOf(values, n);
     }
 
     private static void expect(JsonToken actual, JsonToken expected, String array) {

@@ -149,7 +149,9 @@ final class IdIndex {
     /**
      * Builds a filter of every hash in the table and in memory, on a thread of its own, and
      * publishes it; meanwhile hashes added are put in it as well. Returns false when {@code stop}
-     * said to give up (the store is closing).
+     * said to give up (the store is closing). A build that fails (or stops) is not claimed
+     * again until the store reopens: the current filter, if any, stays in use (still correct,
+     * only less selective once full); without one every id is looked up in the table.
      *
      * @param c a connection to read the table with
      * @param expected about how many hashes there are (the filter is planned for twice that)
@@ -175,12 +177,12 @@ final class IdIndex {
             }
             synchronized (this) {
                 filter = f;
+                filterClaimed = false; // the next build is due when this one is full
             }
             return true;
         } finally {
             synchronized (this) {
                 building = null;
-                filterClaimed = false;
             }
         }
     }

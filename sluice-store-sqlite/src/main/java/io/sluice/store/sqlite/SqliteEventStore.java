@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 import org.sqlite.SQLiteConfig;
 
@@ -91,7 +92,7 @@ public final class SqliteEventStore implements EventStore {
     private long bytes; // guarded by this
     private long indexedThrough; // writer only (and open)
     private long cleanedThrough; // writer only (and open)
-    private long tableLookups; // writer only: ids looked up in the id table, for tests
+    private final LongAdder tableLookups = new LongAdder(); // ids looked up in the id table
 
     private SqliteEventStore(Path file, Clock clock, IdIndex ids) throws SQLException {
         this.file = file;
@@ -115,9 +116,7 @@ public final class SqliteEventStore implements EventStore {
         pool.setMaximumPoolSize(8);
         pool.setPoolName("sluice-sqlite-readers");
         this.readers = new HikariDataSource(pool);
-        this.insert = writer.prepareStatement(
-                "INSERT INTO chunks(first_offset, last_offset, ingested, bytes, ids, types, sizes, events)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        this.insert = writer.prepareStatement(Chunk.INSERT);
         this.saveMeta = writer.prepareStatement("UPDATE meta SET value = CASE key WHEN 'last_offset' THEN ?"
                 + " WHEN 'bytes' THEN value + ? WHEN 'ids_indexed_through' THEN ? WHEN 'ids_cleaned_through' THEN ?"
                 + " END WHERE key IN ('last_offset', 'bytes', 'ids_indexed_through', 'ids_cleaned_through')");
@@ -213,9 +212,10 @@ public final class SqliteEventStore implements EventStore {
                             f.bytes() / 1024);
                 }
             } catch (SQLException | RuntimeException e) {
-                // Appends stay correct without it, only slower: every id is looked up in the table.
+                // Appends stay correct without it, only slower; not retried until the store reopens.
                 LOG.warn(
-                        "could not build the id filter of {} (ids are looked up in the table): {}",
+                        "could not build the id filter of {} (more ids are looked up in the table until it"
+                                + " reopens): {}",
                         file,
                         e.getMessage());
             }
@@ -254,9 +254,9 @@ public final class SqliteEventStore implements EventStore {
         }
     }
 
-    /** How many appended ids were looked up in the id table (the filter let the others pass). */
+    /** How many ids were looked up in the id table (the filter let the others pass). */
     long tableLookups() {
-        return tableLookups;
+        return tableLookups.sum();
     }
 
     /** The id filter once built, else null. */
@@ -309,7 +309,8 @@ public final class SqliteEventStore implements EventStore {
         }
         try {
             begin(writer);
-            long[] stored = storedOffsets(writer, events, hashes);
+            long[] stored = storedOffsets(
+                    new ChunkCache(writer), events.stream().map(NewEvent::id).toList(), hashes);
             List<Appended> results = new ArrayList<>(n);
             List<NewEvent> added = new ArrayList<>(n);
             long[] addedHashes = new long[n];
@@ -334,17 +335,9 @@ public final class SqliteEventStore implements EventStore {
             long addedBytes = 0;
             long now = clock.millis();
             for (Chunk chunk : Chunk.of(lastOffset + 1, added)) {
-                long chunkBytes = chunk.bytes();
-                insert.setLong(1, chunk.firstOffset());
-                insert.setLong(2, chunk.lastOffset());
-                insert.setLong(3, now);
-                insert.setLong(4, chunkBytes);
-                insert.setString(5, Chunk.idsColumn(chunk.ids()));
-                insert.setString(6, Chunk.typesColumn(chunk.types()));
-                insert.setString(7, Chunk.sizesColumn(chunk.sizes()));
-                insert.setBytes(8, chunk.text());
+                chunk.bind(insert, now);
                 insert.addBatch();
-                addedBytes += chunkBytes;
+                addedBytes += chunk.bytes();
             }
             if (!added.isEmpty()) {
                 insert.executeBatch();
@@ -383,41 +376,39 @@ public final class SqliteEventStore implements EventStore {
     }
 
     /**
-     * The stored offset of each event's id (0 when it is not stored): candidates by hash from
-     * memory and the id table, confirmed by the stored id.
+     * The retained offset of each id (0 when it is not stored): candidates by hash from memory
+     * and from the id table (unless its filter rules the hash out), confirmed by the stored id.
+     * For appends (on the writer's connection) and reads by id alike.
      */
-    private long[] storedOffsets(Connection c, List<NewEvent> events, long[] hashes) throws SQLException {
+    private long[] storedOffsets(ChunkCache chunks, List<String> wanted, long[] hashes) throws SQLException {
         long first = firstOffset;
         long last = lastOffset;
         Map<Long, List<Long>> candidates = new HashMap<>();
+        long[] inTable = new long[hashes.length];
+        int maybe = 0;
         for (long hash : hashes) {
             ids.memoryCandidates(hash, offset -> candidates
                     .computeIfAbsent(hash, h -> new ArrayList<>(1))
                     .add(offset));
-        }
-        long[] inTable = new long[hashes.length];
-        int maybe = 0;
-        for (long hash : hashes) {
             if (ids.mayBeInTable(hash)) {
                 inTable[maybe++] = hash;
             }
         }
-        tableLookups += maybe;
-        IdIndex.tableCandidates(c, inTable, maybe, (hash, offset) -> candidates
+        tableLookups.add(maybe);
+        IdIndex.tableCandidates(chunks.connection, inTable, maybe, (hash, offset) -> candidates
                 .computeIfAbsent(hash, h -> new ArrayList<>(1))
                 .add(offset));
-        long[] stored = new long[events.size()];
+        long[] stored = new long[hashes.length];
         if (candidates.isEmpty()) {
             return stored;
         }
-        ChunkCache chunks = new ChunkCache(c);
         for (int i = 0; i < stored.length; i++) {
             List<Long> offsets = candidates.get(hashes[i]);
             if (offsets == null) {
                 continue;
             }
             for (long offset : new TreeSet<>(offsets)) {
-                if (offset >= first && offset <= last && events.get(i).id().equals(chunks.idAt(offset))) {
+                if (offset >= first && offset <= last && wanted.get(i).equals(chunks.idAt(offset))) {
                     stored[i] = offset;
                     break;
                 }
@@ -571,24 +562,12 @@ public final class SqliteEventStore implements EventStore {
 
     @Override
     public Optional<StoredEvent> byId(String id) {
-        long hash = ids.hash(id);
-        TreeSet<Long> candidates = new TreeSet<>();
-        ids.memoryCandidates(hash, candidates::add);
         return SqlStoreQueries.query(readers, "read failed: ", c -> {
-            if (ids.mayBeInTable(hash)) {
-                IdIndex.tableCandidates(c, new long[] {hash}, 1, (h, offset) -> candidates.add(offset));
-            }
             ChunkCache chunks = new ChunkCache(c);
-            for (long offset : candidates) {
-                if (offset < firstOffset) {
-                    continue; // deleted by retention
-                }
-                Chunk chunk = chunks.chunkAt(offset);
-                if (chunk != null && id.equals(chunk.ids().get((int) (offset - chunk.firstOffset())))) {
-                    return Optional.of(chunk.event(offset));
-                }
-            }
-            return Optional.empty();
+            long offset = storedOffsets(chunks, List.of(id), new long[] {ids.hash(id)})[0];
+            return offset == 0
+                    ? Optional.empty()
+                    : Optional.of(chunks.chunkAt(offset).event(offset));
         });
     }
 

@@ -32,8 +32,7 @@ public final class SqliteBulkLoad {
             c.setAutoCommit(false);
             long bytes = 0;
             long[] hashes = new long[(int) count];
-            try (PreparedStatement insert = c.prepareStatement("INSERT INTO chunks(first_offset, last_offset,"
-                    + " ingested, bytes, ids, types, sizes, events) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+            try (PreparedStatement insert = c.prepareStatement(Chunk.INSERT)) {
                 List<NewEvent> events = new ArrayList<>(Chunk.MAX_EVENTS);
                 for (long offset = 1; offset <= count; offset++) {
                     String digits = Long.toString(offset);
@@ -42,14 +41,7 @@ public final class SqliteBulkLoad {
                     events.add(new NewEvent(id, "bulk", "{\"id\":\"" + id + "\",\"type\":\"bulk\"}"));
                     if (events.size() == Chunk.MAX_EVENTS || offset == count) {
                         for (Chunk chunk : Chunk.of(offset - events.size() + 1, events)) {
-                            insert.setLong(1, chunk.firstOffset());
-                            insert.setLong(2, chunk.lastOffset());
-                            insert.setLong(3, ingestedMillis);
-                            insert.setLong(4, chunk.bytes());
-                            insert.setString(5, Chunk.idsColumn(chunk.ids()));
-                            insert.setString(6, Chunk.typesColumn(chunk.types()));
-                            insert.setString(7, Chunk.sizesColumn(chunk.sizes()));
-                            insert.setBytes(8, chunk.text());
+                            chunk.bind(insert, ingestedMillis);
                             insert.addBatch();
                             bytes += chunk.bytes();
                         }
