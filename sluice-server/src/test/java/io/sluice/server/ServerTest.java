@@ -66,6 +66,17 @@ class ServerTest {
         return new Response(r.statusCode(), r.body());
     }
 
+    /** Posts without a Content-Length (chunked transfer encoding). */
+    Response postChunked(String contentType, String body) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(server.url() + "/v1/events"))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(body.getBytes(java.nio.charset.StandardCharsets.UTF_8))))
+                .header("Content-Type", contentType)
+                .build();
+        HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+        return new Response(r.statusCode(), r.body());
+    }
+
     Response get(String path) throws IOException, InterruptedException {
         HttpResponse<String> r = http.send(
                 HttpRequest.newBuilder(URI.create(server.url() + path)).build(), HttpResponse.BodyHandlers.ofString());
@@ -253,6 +264,13 @@ class ServerTest {
         Response body = post("application/json", "{\"pad\":\"" + "x".repeat(70 * 1024) + "\"}");
         assertThat(body.status()).isEqualTo(413);
         assertThat(body.json().get("error").asText()).contains("max_body_bytes");
+        // Without a declared length the limit holds as the body arrives; within it, the body is read.
+        Response chunked = postChunked("application/json", "{\"pad\":\"" + "x".repeat(70 * 1024) + "\"}");
+        assertThat(chunked.status()).isEqualTo(413);
+        assertThat(chunked.json().get("error").asText()).contains("max_body_bytes");
+        Response small = postChunked("application/x-ndjson", "{\"id\":\"c1\"}\n{\"id\":\"c2\"}\n");
+        assertThat(small.status()).isEqualTo(200);
+        assertThat(small.json().get("accepted").asInt()).isEqualTo(2);
 
         Response event = post("application/json", "[{\"a\":1},{\"pad\":\"" + "x".repeat(2_000) + "\"}]");
         assertThat(event.status()).isEqualTo(413);
@@ -268,7 +286,7 @@ class ServerTest {
 
         Response deep = post("application/json", "[".repeat(300) + "]".repeat(300));
         assertThat(deep.status()).isEqualTo(400);
-        assertThat(get("/healthz").json().get("last_offset").asLong()).isZero();
+        assertThat(get("/healthz").json().get("last_offset").asLong()).isEqualTo(2); // the two chunked events
     }
 
     @Test

@@ -37,11 +37,16 @@ final class EventBodies {
      */
     record Body(List<JsonNode> events, List<String> texts) {}
 
-    /** Reads a body; NDJSON events are parsed only as far as {@code envelope}'s fields. */
-    static Body read(String contentType, InputStream body, ServerConfig.Limits limits, Envelope envelope)
+    /**
+     * Reads a body; NDJSON events are parsed only as far as {@code envelope}'s fields.
+     *
+     * @param contentLength the body's declared length, or -1 when not declared (chunked)
+     */
+    static Body read(
+            String contentType, InputStream body, long contentLength, ServerConfig.Limits limits, Envelope envelope)
             throws IOException {
         String type = mediaType(contentType);
-        byte[] bytes = readLimited(body, limits.maxBodyBytes());
+        byte[] bytes = readLimited(body, contentLength, limits.maxBodyBytes());
         List<String> texts = new ArrayList<>();
         List<JsonNode> events =
                 switch (type) {
@@ -76,7 +81,24 @@ final class EventBodies {
                 .toLowerCase(Locale.ROOT);
     }
 
-    private static byte[] readLimited(InputStream in, long max) throws IOException {
+    /**
+     * The whole body, refused past {@code max} bytes: read straight into an array of its
+     * declared length when there is one (no copies), else collected as it comes.
+     */
+    private static byte[] readLimited(InputStream in, long declared, long max) throws IOException {
+        if (declared > max) {
+            throw bodyTooLarge(max);
+        }
+        if (declared >= 0) {
+            byte[] body = new byte[(int) declared];
+            int n = in.readNBytes(body, 0, body.length);
+            if (n < body.length) {
+                throw new ApiException(
+                        ErrorCode.INVALID_REQUEST,
+                        "the request body ended after " + n + " of its " + declared + " declared bytes");
+            }
+            return body;
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buffer = new byte[64 * 1024];
         long total = 0;
@@ -84,13 +106,17 @@ final class EventBodies {
         while ((n = in.read(buffer)) > 0) {
             total += n;
             if (total > max) {
-                throw new ApiException(
-                        ErrorCode.TOO_LARGE,
-                        "the request body exceeds the limit of " + max + " bytes (server.limits.max_body_bytes)");
+                throw bodyTooLarge(max);
             }
             out.write(buffer, 0, n);
         }
         return out.toByteArray();
+    }
+
+    private static ApiException bodyTooLarge(long max) {
+        return new ApiException(
+                ErrorCode.TOO_LARGE,
+                "the request body exceeds the limit of " + max + " bytes (server.limits.max_body_bytes)");
     }
 
     private static JsonNode parse(byte[] bytes, String what) {
@@ -184,11 +210,14 @@ final class EventBodies {
     }
 
     /**
-     * One event per line, parsed where it lies in the body (no copies) as far as its envelope,
-     * its text kept to be stored as received; blank lines are skipped.
+     * One event per line, read where it lies in the body (no copies) as far as its envelope,
+     * its text kept to be stored as received; blank lines are skipped. Lines are checked and
+     * their envelopes read by {@link EnvelopeScanner}; a line it is not sure of goes through
+     * Jackson ({@link #envelopeOf}).
      */
     private static List<JsonNode> ndjson(byte[] bytes, List<String> texts, Envelope envelope) {
         List<JsonNode> events = new ArrayList<>();
+        EnvelopeScanner scanner = new EnvelopeScanner(envelope);
         int line = 0;
         int start = 0;
         while (start <= bytes.length) {
@@ -198,8 +227,12 @@ final class EventBodies {
             }
             line++;
             if (!blank(bytes, start, end)) {
-                events.add(envelopeOf(
-                        bytes, start, end - start, "event " + events.size() + " (line " + line + ")", envelope));
+                JsonNode fields = scanner.scan(bytes, start, end);
+                if (fields == null) { // invalid or unusual: Jackson decides, and names the error
+                    fields = envelopeOf(
+                            bytes, start, end - start, "event " + events.size() + " (line " + line + ")", envelope);
+                }
+                events.add(fields);
                 texts.add(new String(bytes, start, end - start, StandardCharsets.UTF_8));
             }
             start = end + 1;

@@ -86,7 +86,8 @@ public final class HttpApi {
 
     /** {@code POST /v1/events}: answers after the events are durable. */
     private void append(Context ctx) throws IOException {
-        EventBodies.Body request = EventBodies.read(ctx.contentType(), ctx.bodyInputStream(), limits, log.envelope());
+        EventBodies.Body request =
+                EventBodies.read(ctx.contentType(), ctx.bodyInputStream(), ctx.contentLength(), limits, log.envelope());
         List<JsonNode> documents = request.events();
         EventLog.AppendResult result;
         try {
