@@ -1,9 +1,9 @@
 package io.sluice.core.log;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.TextNode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -253,10 +253,15 @@ public final class EventLog implements AutoCloseable {
     }
 
     private static void field(StringBuilder b, String name, ObjectNode document) {
-        b.append(Json.write(TextNode.valueOf(name)))
-                .append(':')
-                .append(Json.write(document.get(name)))
-                .append(',');
+        quoted(b, name).append(':');
+        JsonNode value = document.get(name);
+        (value.isTextual() ? quoted(b, value.textValue()) : b.append(Json.write(value))).append(',');
+    }
+
+    private static StringBuilder quoted(StringBuilder b, String text) {
+        b.append('"');
+        JsonStringEncoder.getInstance().quoteAsString(text, b);
+        return b.append('"');
     }
 
     private void writeLoop() {
