@@ -5,8 +5,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
 /**
@@ -20,8 +22,8 @@ import java.util.function.ToLongFunction;
  * checkpoint: that, not the events, was most of what the store wrote. So the table is keyed by
  * a 64-bit hash of the id ({@link #fnv}, small entries) and filled in bulk: the hashes of new
  * events collect in memory ({@link Pending}) until there are {@link #FLUSH_AT} of them (by default); they are
- * then sorted (the <em>snapshot</em>) and inserted in slices, one slice inside each following
- * append transaction. Consecutive sorted hashes fall on neighbouring pages, so a whole snapshot
+ * then sorted (the <em>snapshot</em>; on a thread of its own, while appends go on) and inserted
+ * in slices, one slice inside each following append transaction. Consecutive sorted hashes fall on neighbouring pages, so a whole snapshot
  * touches each page of the table about once instead of once per event.
  *
  * <p>The table is derived data: {@code meta.ids_indexed_through} says up to which offset every
@@ -55,12 +57,19 @@ final class IdIndex {
     /** The smallest {@link IdFilter}, in planned entries, by default (2 MB). */
     static final long FILTER_MINIMUM = 1 << 20;
 
+    /** Pending sets at least this large are sorted on a thread of their own, by default. */
+    static final int ASYNC_SORT_AT = 1 << 16;
+
     private static final int LOOKUP_CHUNK = 500;
 
     private final int flushAt;
     private final long filterMinimum;
     private final ToLongFunction<String> hash;
+    private final int asyncSortAt;
     private Pending pending;
+    private Pending sealed; // full, being sorted into the next snapshot, or null
+    private CompletableFuture<Snapshot> sorting; // writer only: the sort of sealed, or null
+    private Supplier<Snapshot> sort; // writer only: what sorting runs (run again here if it failed)
     private Snapshot snapshot; // being written to the table, or null
     private int uncommittedPosition = -1; // the snapshot's position after the open transaction
     private volatile IdFilter filter; // over the table's hashes once built, else null
@@ -77,9 +86,18 @@ final class IdIndex {
 
     /** As {@link #IdIndex(int, ToLongFunction)}, with the smallest filter planned (tests use small ones). */
     IdIndex(int flushAt, ToLongFunction<String> hash, long filterMinimum) {
+        this(flushAt, hash, filterMinimum, ASYNC_SORT_AT);
+    }
+
+    /**
+     * As {@link #IdIndex(int, ToLongFunction, long)}; pending sets of at least {@code asyncSortAt}
+     * hashes are sorted on a thread of their own (tests force it with small sets).
+     */
+    IdIndex(int flushAt, ToLongFunction<String> hash, long filterMinimum, int asyncSortAt) {
         this.flushAt = flushAt;
         this.filterMinimum = filterMinimum;
         this.hash = hash;
+        this.asyncSortAt = asyncSortAt;
         this.pending = new Pending(flushAt);
     }
 
@@ -161,6 +179,9 @@ final class IdIndex {
         synchronized (this) {
             building = f; // from now on add() puts new hashes in it too
             pending.forEach(f::add);
+            if (sealed != null) {
+                sealed.forEach(f::add);
+            }
             if (snapshot != null) {
                 snapshot.forEach(f::add);
             }
@@ -195,6 +216,9 @@ final class IdIndex {
     /** Reports the offsets of in-memory entries with that hash. */
     synchronized void memoryCandidates(long hash, LongConsumer offsets) {
         pending.find(hash, offsets);
+        if (sealed != null) {
+            sealed.find(hash, offsets);
+        }
         if (snapshot != null) {
             snapshot.find(hash, offsets);
         }
@@ -238,8 +262,15 @@ final class IdIndex {
     Marks writeSlice(Connection c, int appended, long firstRetained, long indexedThrough, long cleanedThrough)
             throws SQLException {
         uncommittedPosition = -1;
-        if (snapshot == null && !startSnapshot(flushAt, firstRetained, indexedThrough, cleanedThrough)) {
-            return null;
+        if (snapshot == null) {
+            if (sorting == null && !startSort(flushAt, firstRetained, indexedThrough, cleanedThrough)) {
+                return null;
+            }
+            // While the sort runs, appends go on; only a second full set has to wait for it.
+            if (!sorting.isDone() && pending.size() < flushAt) {
+                return null;
+            }
+            adoptSorted();
         }
         int slice = Math.max(Math.max(1, flushAt / 128), appended * 2); // a 128th at least
         if (pending.size() >= flushAt) {
@@ -259,9 +290,12 @@ final class IdIndex {
      */
     Marks writeAll(Connection c, long firstRetained, long indexedThrough, long cleanedThrough) throws SQLException {
         Marks marks = null;
-        for (int round = 0; round < 2; round++) { // the snapshot being written, then the pending hashes
-            if (snapshot == null && !startSnapshot(1, firstRetained, indexedThrough, cleanedThrough)) {
+        for (int round = 0; round < 3; round++) { // the snapshot being written or sorted, then the pending hashes
+            if (snapshot == null && sorting == null && !startSort(1, firstRetained, indexedThrough, cleanedThrough)) {
                 break;
+            }
+            if (snapshot == null) {
+                adoptSorted();
             }
             write(c, snapshot, snapshot.size());
             marks = snapshot.marks(cleanedThrough);
@@ -273,18 +307,58 @@ final class IdIndex {
         return marks;
     }
 
-    private boolean startSnapshot(int atLeast, long firstRetained, long indexedThrough, long cleanedThrough) {
+    /**
+     * Seals the pending hashes, when there are at least {@code atLeast}, and sorts them into the
+     * next snapshot: on a thread of its own for a large set (sorting half a million hashes took
+     * 100–260 ms, which the writer, and every producer behind it, would wait for), else here.
+     * Sealed hashes are still found in memory until their snapshot is written.
+     */
+    private boolean startSort(int atLeast, long firstRetained, long indexedThrough, long cleanedThrough) {
+        Pending full;
         synchronized (this) {
             if (pending.size() < atLeast) {
                 return false;
             }
-            long stale = firstRetained - 1 - cleanedThrough;
-            long indexed = indexedThrough - cleanedThrough;
-            boolean clean = stale > 0 && stale * 4 >= indexed;
-            snapshot = pending.sorted(clean ? firstRetained : 0);
+            full = pending;
+            sealed = full;
             pending = new Pending(flushAt);
-            return true;
         }
+        long stale = firstRetained - 1 - cleanedThrough;
+        long indexed = indexedThrough - cleanedThrough;
+        long cleanBefore = stale > 0 && stale * 4 >= indexed ? firstRetained : 0;
+        sort = () -> full.sorted(cleanBefore);
+        sorting = null;
+        if (full.size() >= asyncSortAt) {
+            try {
+                sorting = CompletableFuture.supplyAsync(sort, IdIndex::sortThread);
+            } catch (RuntimeException | OutOfMemoryError noThread) {
+                // no thread for it: sorted below, on this one
+            }
+        }
+        if (sorting == null) {
+            sorting = CompletableFuture.completedFuture(sort.get());
+        }
+        return true;
+    }
+
+    private static void sortThread(Runnable sort) {
+        Thread.ofPlatform().daemon().name("sluice-sqlite-id-sort").start(sort);
+    }
+
+    /** Makes the sorted set the snapshot being written, waiting for the sort if it still runs. */
+    private void adoptSorted() {
+        Snapshot sorted;
+        try {
+            sorted = sorting.join();
+        } catch (RuntimeException failed) { // the sort's thread failed: the sealed hashes are still here
+            sorted = sort.get();
+        }
+        synchronized (this) {
+            snapshot = sorted;
+            sealed = null;
+        }
+        sorting = null;
+        sort = null;
     }
 
     /** Writes the snapshot's entries from its position up to {@code to}, deleting stale ones on the way. */
@@ -336,7 +410,9 @@ final class IdIndex {
 
     /** How many hashes are in memory (pending and in a snapshot not yet written). */
     synchronized int inMemory() {
-        return pending.size() + (snapshot == null ? 0 : snapshot.size() - snapshot.position);
+        return pending.size()
+                + (sealed == null ? 0 : sealed.size())
+                + (snapshot == null ? 0 : snapshot.size() - snapshot.position);
     }
 
     /** Hashes of events not yet in the table: open addressing, several entries per hash allowed. */

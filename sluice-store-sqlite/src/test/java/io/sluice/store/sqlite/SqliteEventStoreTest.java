@@ -197,6 +197,34 @@ class SqliteEventStoreTest extends EventStoreContract {
     }
 
     /**
+     * Full sets of pending ids are sorted on a thread of their own while appends go on: ids are
+     * found as duplicates while sealed, sorted, half written and in the table, and all of them
+     * reach the table.
+     */
+    @Test
+    void idsSortedOnTheirOwnThreadAreFoundThroughout() throws Exception {
+        Path sorted = dir.resolve("sorted");
+        try (SqliteEventStore s =
+                SqliteEventStore.open(sorted, clock, new IdIndex(200, IdIndex.DEFAULT_HASH, 2_000, 1))) {
+            for (int batch = 0; batch < 30; batch++) {
+                assertThat(s.append(events("s" + batch + "-", 100))).noneMatch(EventStore.Appended::duplicate);
+                List<EventStore.NewEvent> again = new ArrayList<>();
+                for (int earlier = 0; earlier <= batch; earlier++) {
+                    again.add(event("s" + earlier + "-" + (earlier * 7 % 100)));
+                }
+                assertThat(s.append(again)).as("batch %d", batch).allMatch(EventStore.Appended::duplicate);
+            }
+        }
+        Path db = sorted.resolve("sluice.db");
+        assertThat(count(db, "SELECT count(*) FROM event_ids")).isEqualTo(3_000);
+        assertThat(count(db, "SELECT value FROM meta WHERE key = 'ids_indexed_through'"))
+                .isEqualTo(3_000);
+        try (SqliteEventStore s = SqliteEventStore.open(sorted, clock)) {
+            assertThat(s.append(events("s29-", 100))).allMatch(EventStore.Appended::duplicate);
+        }
+    }
+
+    /**
      * Entries of events deleted by retention leave the id table as later snapshots are written,
      * and their ids may be stored again (duplicates are found within retention).
      */
