@@ -28,9 +28,10 @@ import java.util.Arrays;
  * checked for escapes, control characters and well-formed UTF-8 (stricter than Jackson, which
  * lets some malformed sequences through). Numbers follow RFC 8259's grammar. Duplicate field
  * names, which the shared mapper rejects at every level, are found per object when it
- * closes: each name's bytes are hashed; up to {@link #PAIRWISE} names are
- * compared pairwise, more go through a small open-addressing table; equal hashes are
- * confirmed on the bytes. Plain runs of string content are skipped eight bytes at a time. Names with escapes are left to Jackson, so equal names have equal bytes.
+ * closes: each name's bytes are hashed; up to {@link #PAIRWISE} names are compared pairwise,
+ * more go through a small open-addressing table; equal hashes are confirmed on the bytes.
+ * Names with escapes are left to Jackson, so equal names have equal bytes. Plain runs of
+ * string content are skipped eight bytes at a time.
  */
 final class EnvelopeScanner {
     /** Objects with at most this many names are checked for duplicates pairwise. */
@@ -60,9 +61,6 @@ final class EnvelopeScanner {
     private int[] table = new int[64]; // hasDuplicate's table of name indexes
     private int[] tableStamps = new int[64];
     private int tableStamp;
-
-    /** Whether the string just scanned has escapes. */
-    private boolean escaped;
 
     /** A scanner for lines whose envelope fields are named as in {@code envelope}; one thread at a time. */
     EnvelopeScanner(Envelope envelope) {
@@ -115,7 +113,7 @@ final class EnvelopeScanner {
                         return null; // not an object
                     }
                     p = c == '"'
-                            ? string(bytes, p, to)
+                            ? string(bytes, p, to, true)
                             : c == '-' || isDigit(c) ? number(bytes, p, to) : literal(bytes, p, to);
                     if (p < 0) {
                         return null;
@@ -127,11 +125,11 @@ final class EnvelopeScanner {
                         return null;
                     }
                     int start = p + 1;
-                    p = string(bytes, p, to);
-                    if (p < 0 || escaped || p - 1 - start > MAX_NAME_LENGTH) {
+                    p = string(bytes, p, to, false);
+                    int length = p - 1 - start;
+                    if (p < 0 || length > MAX_NAME_LENGTH) {
                         return null;
                     }
-                    int length = p - 1 - start;
                     names = addName(names, start, length, hash(bytes, start, length));
                     p = skipWhitespace(bytes, p, to);
                     if (p >= to || bytes[p] != ':') {
@@ -145,8 +143,8 @@ final class EnvelopeScanner {
                             return null;
                         }
                         int valueStart = p + 1;
-                        p = string(bytes, p, to);
-                        if (p < 0 || escaped) {
+                        p = string(bytes, p, to, false);
+                        if (p < 0) {
                             return null;
                         }
                         if (found == null) {
@@ -225,10 +223,10 @@ final class EnvelopeScanner {
 
     /**
      * Scans the string whose opening quote is at {@code p}: the position after its closing
-     * quote, or -1 if it is not a valid JSON string. Sets {@link #escaped}.
+     * quote, or -1 if it is not a valid JSON string, or has escapes where they are not allowed
+     * (names and envelope values, which are left to Jackson then).
      */
-    private int string(byte[] bytes, int p, int to) {
-        boolean escapes = false;
+    private static int string(byte[] bytes, int p, int to, boolean escapesAllowed) {
         p++;
         while (p < to) {
             // Eight plain bytes at a time: none a quote, a backslash, a control character or non-ASCII.
@@ -240,12 +238,10 @@ final class EnvelopeScanner {
             }
             int c = bytes[p] & 0xff;
             if (c == '"') {
-                escaped = escapes;
                 return p + 1;
             }
             if (c == '\\') {
-                escapes = true;
-                if (p + 1 >= to) {
+                if (!escapesAllowed || p + 1 >= to) {
                     return -1;
                 }
                 int e = bytes[p + 1];

@@ -1,11 +1,8 @@
 package io.sluice.server.http;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.jackson.JsonFormat;
 import io.sluice.api.Envelope;
@@ -32,13 +29,13 @@ final class EventBodies {
     /**
      * The events of a request body.
      *
-     * @param events the documents; for NDJSON, only their envelope fields (see {@link #envelopeOf})
+     * @param events the documents; for NDJSON, mostly only their envelope fields (see {@link #ndjson})
      * @param texts for NDJSON, the text of each event as received (stored as is); else null
      */
     record Body(List<JsonNode> events, List<String> texts) {}
 
     /**
-     * Reads a body; NDJSON events are parsed only as far as {@code envelope}'s fields.
+     * Reads a body; plain NDJSON lines are read only as far as {@code envelope}'s fields.
      *
      * @param contentLength the body's declared length, or -1 when not declared (chunked)
      */
@@ -146,46 +143,6 @@ final class EventBodies {
                         + ": " + e.getOriginalMessage());
     }
 
-    /**
-     * An event's envelope fields, read from its text without building the rest of the tree. The
-     * whole text is still checked as JSON by the same parser settings as a full parse (syntax,
-     * nesting depth, duplicate keys); the event itself is stored as received, so its fields are
-     * not needed here. Anything unusual — not an object, an envelope field that is not a
-     * string (null, a number id...), trailing content — takes the full parse, whose answer (document or error) is the
-     * one every other path gives.
-     */
-    private static JsonNode envelopeOf(byte[] bytes, int offset, int length, String what, Envelope envelope) {
-        try (JsonParser p = Json.mapper().getFactory().createParser(bytes, offset, length)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                return parse(bytes, offset, length, what);
-            }
-            ObjectNode fields = Json.object();
-            JsonToken t;
-            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-                String name = p.currentName();
-                JsonToken value = p.nextToken();
-                if (name.equals(envelope.idField())
-                        || name.equals(envelope.typeField())
-                        || name.equals(envelope.timeField())) {
-                    if (value != JsonToken.VALUE_STRING || fields.has(name)) {
-                        return parse(bytes, offset, length, what);
-                    }
-                    fields.put(name, p.getText());
-                } else {
-                    p.skipChildren();
-                }
-            }
-            if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
-                return parse(bytes, offset, length, what);
-            }
-            return fields;
-        } catch (JsonProcessingException e) {
-            throw notJson(what, e);
-        } catch (IOException e) {
-            throw new ApiException(ErrorCode.INVALID_REQUEST, what + " cannot be read: " + e.getMessage());
-        }
-    }
-
     private static List<JsonNode> json(byte[] bytes) {
         JsonNode node = parse(bytes, "the body");
         if (node.isObject()) {
@@ -210,10 +167,10 @@ final class EventBodies {
     }
 
     /**
-     * One event per line, read where it lies in the body (no copies) as far as its envelope,
-     * its text kept to be stored as received; blank lines are skipped. Lines are checked and
-     * their envelopes read by {@link EnvelopeScanner}; a line it is not sure of goes through
-     * Jackson ({@link #envelopeOf}).
+     * One event per line, read where it lies in the body (no copies), its text kept to be
+     * stored as received; blank lines are skipped. {@link EnvelopeScanner} checks each line and
+     * reads only its envelope fields (the log needs no more); a line it is not sure of is
+     * parsed whole by Jackson, whose document or error stands.
      */
     private static List<JsonNode> ndjson(byte[] bytes, List<String> texts, Envelope envelope) {
         List<JsonNode> events = new ArrayList<>();
@@ -227,12 +184,11 @@ final class EventBodies {
             }
             line++;
             if (!blank(bytes, start, end)) {
-                JsonNode fields = scanner.scan(bytes, start, end);
-                if (fields == null) { // invalid or unusual: Jackson decides, and names the error
-                    fields = envelopeOf(
-                            bytes, start, end - start, "event " + events.size() + " (line " + line + ")", envelope);
+                JsonNode event = scanner.scan(bytes, start, end);
+                if (event == null) { // invalid or unusual: Jackson parses it whole, or names the error
+                    event = parse(bytes, start, end - start, "event " + events.size() + " (line " + line + ")");
                 }
-                events.add(fields);
+                events.add(event);
                 texts.add(new String(bytes, start, end - start, StandardCharsets.UTF_8));
             }
             start = end + 1;

@@ -8,7 +8,6 @@ import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
-import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
 /**
@@ -67,9 +66,7 @@ final class IdIndex {
     private final ToLongFunction<String> hash;
     private final int asyncSortAt;
     private Pending pending;
-    private Pending sealed; // full, being sorted into the next snapshot, or null
-    private CompletableFuture<Snapshot> sorting; // writer only: the sort of sealed, or null
-    private Supplier<Snapshot> sort; // writer only: what sorting runs (run again here if it failed)
+    private Sealed sealed; // being sorted into the next snapshot, or null; set by the writer under the lock
     private Snapshot snapshot; // being written to the table, or null
     private int uncommittedPosition = -1; // the snapshot's position after the open transaction
     private volatile IdFilter filter; // over the table's hashes once built, else null
@@ -180,7 +177,7 @@ final class IdIndex {
             building = f; // from now on add() puts new hashes in it too
             pending.forEach(f::add);
             if (sealed != null) {
-                sealed.forEach(f::add);
+                sealed.hashes().forEach(f::add);
             }
             if (snapshot != null) {
                 snapshot.forEach(f::add);
@@ -217,7 +214,7 @@ final class IdIndex {
     synchronized void memoryCandidates(long hash, LongConsumer offsets) {
         pending.find(hash, offsets);
         if (sealed != null) {
-            sealed.find(hash, offsets);
+            sealed.hashes().find(hash, offsets);
         }
         if (snapshot != null) {
             snapshot.find(hash, offsets);
@@ -263,11 +260,11 @@ final class IdIndex {
             throws SQLException {
         uncommittedPosition = -1;
         if (snapshot == null) {
-            if (sorting == null && !startSort(flushAt, firstRetained, indexedThrough, cleanedThrough)) {
+            if (sealed == null && !startSort(flushAt, firstRetained, indexedThrough, cleanedThrough)) {
                 return null;
             }
             // While the sort runs, appends go on; only a second full set has to wait for it.
-            if (!sorting.isDone() && pending.size() < flushAt) {
+            if (!sealed.sorting().isDone() && pending.size() < flushAt) {
                 return null;
             }
             adoptSorted();
@@ -290,8 +287,8 @@ final class IdIndex {
      */
     Marks writeAll(Connection c, long firstRetained, long indexedThrough, long cleanedThrough) throws SQLException {
         Marks marks = null;
-        for (int round = 0; round < 3; round++) { // the snapshot being written or sorted, then the pending hashes
-            if (snapshot == null && sorting == null && !startSort(1, firstRetained, indexedThrough, cleanedThrough)) {
+        for (int round = 0; round < 2; round++) { // the snapshot being written or sorted, then the pending hashes
+            if (snapshot == null && sealed == null && !startSort(1, firstRetained, indexedThrough, cleanedThrough)) {
                 break;
             }
             if (snapshot == null) {
@@ -314,51 +311,55 @@ final class IdIndex {
      * Sealed hashes are still found in memory until their snapshot is written.
      */
     private boolean startSort(int atLeast, long firstRetained, long indexedThrough, long cleanedThrough) {
-        Pending full;
+        long stale = firstRetained - 1 - cleanedThrough;
+        long indexed = indexedThrough - cleanedThrough;
+        long cleanBefore = stale > 0 && stale * 4 >= indexed ? firstRetained : 0;
         synchronized (this) {
             if (pending.size() < atLeast) {
                 return false;
             }
-            full = pending;
-            sealed = full;
+            sealed = new Sealed(pending, cleanBefore, sort(pending, cleanBefore));
             pending = new Pending(flushAt);
+            return true;
         }
-        long stale = firstRetained - 1 - cleanedThrough;
-        long indexed = indexedThrough - cleanedThrough;
-        long cleanBefore = stale > 0 && stale * 4 >= indexed ? firstRetained : 0;
-        sort = () -> full.sorted(cleanBefore);
-        sorting = null;
+    }
+
+    private CompletableFuture<Snapshot> sort(Pending full, long cleanBefore) {
         if (full.size() >= asyncSortAt) {
             try {
-                sorting = CompletableFuture.supplyAsync(sort, IdIndex::sortThread);
+                return CompletableFuture.supplyAsync(() -> full.sorted(cleanBefore), sort -> Thread.ofPlatform()
+                        .daemon()
+                        .name("sluice-sqlite-id-sort")
+                        .start(sort));
             } catch (RuntimeException | OutOfMemoryError noThread) {
-                // no thread for it: sorted below, on this one
+                // no thread for it: sorted here
             }
         }
-        if (sorting == null) {
-            sorting = CompletableFuture.completedFuture(sort.get());
-        }
-        return true;
+        return CompletableFuture.completedFuture(full.sorted(cleanBefore));
     }
 
-    private static void sortThread(Runnable sort) {
-        Thread.ofPlatform().daemon().name("sluice-sqlite-id-sort").start(sort);
-    }
-
-    /** Makes the sorted set the snapshot being written, waiting for the sort if it still runs. */
+    /** Makes the sealed set's sorted snapshot the one being written, waiting for the sort if it still runs. */
     private void adoptSorted() {
-        Snapshot sorted;
-        try {
-            sorted = sorting.join();
-        } catch (RuntimeException failed) { // the sort's thread failed: the sealed hashes are still here
-            sorted = sort.get();
-        }
+        Snapshot sorted = sealed.snapshot();
         synchronized (this) {
             snapshot = sorted;
             sealed = null;
         }
-        sorting = null;
-        sort = null;
+    }
+
+    /**
+     * A full set of pending hashes, sealed (no more are added to it) and being sorted into the
+     * next snapshot; still searched until that snapshot takes its place.
+     */
+    private record Sealed(Pending hashes, long cleanBefore, CompletableFuture<Snapshot> sorting) {
+        /** The sorted snapshot, once the sort is done; sorted here if the sort's thread failed. */
+        Snapshot snapshot() {
+            try {
+                return sorting.join();
+            } catch (RuntimeException failed) {
+                return hashes.sorted(cleanBefore);
+            }
+        }
     }
 
     /** Writes the snapshot's entries from its position up to {@code to}, deleting stale ones on the way. */
@@ -411,7 +412,7 @@ final class IdIndex {
     /** How many hashes are in memory (pending and in a snapshot not yet written). */
     synchronized int inMemory() {
         return pending.size()
-                + (sealed == null ? 0 : sealed.size())
+                + (sealed == null ? 0 : sealed.hashes().size())
                 + (snapshot == null ? 0 : snapshot.size() - snapshot.position);
     }
 
