@@ -60,6 +60,17 @@ import org.sqlite.SQLiteConfig;
  * and a {@code TRUNCATE} one on close. Durability is unchanged: a commit is durable once its
  * WAL frames are fsynced.
  *
+ * <p>Passive checkpoints alone never let the WAL start over while appends go on: SQLite
+ * writes from the start of the WAL again only when a write begins with every frame already
+ * copied, and the writer adds frames while the checkpointer copies. The WAL would grow by
+ * everything ever written, and each commit's fsync would also have to record the file's
+ * growth. So when the checkpointer finds the WAL longer than {@link Wal#restartBytes}, it asks
+ * the writer to finish the copy itself, between two appends: the frames committed since the
+ * checkpointer's copy and an fsync of the database file, which holds appends back for tens of
+ * milliseconds on a busy disk, once per {@code restartBytes} written. The next append
+ * then writes from the start of the WAL again, over blocks the file already has (unless a
+ * reader is still reading frames of the WAL; the checkpointer then asks again later).
+ *
  * <p>Offsets are assigned here, in the writer's transaction: ids already stored (or repeated
  * in the batch) are looked up first and left out, so the stored offsets stay gap-free.
  * Retention deletes whole rows and moves {@code meta.first_offset}; events before it in the
@@ -85,6 +96,9 @@ public final class SqliteEventStore implements EventStore {
     private final PreparedStatement insert;
     private final PreparedStatement saveMeta;
     private final Checkpointer checkpointer;
+    private final long walRestartFrames;
+    private volatile boolean walRestartDue; // set by the checkpointer, cleared by the writer
+    private final LongAdder walRestarts = new LongAdder(); // writer checkpoints that copied the whole WAL
     private final FilterBuilder filterBuilder = new FilterBuilder();
     private final IdIndex ids;
     private volatile long lastOffset;
@@ -94,7 +108,7 @@ public final class SqliteEventStore implements EventStore {
     private long cleanedThrough; // writer only (and open)
     private final LongAdder tableLookups = new LongAdder(); // ids looked up in the id table
 
-    private SqliteEventStore(Path file, Clock clock, IdIndex ids) throws SQLException {
+    private SqliteEventStore(Path file, Clock clock, IdIndex ids, Wal wal) throws SQLException {
         this.file = file;
         this.clock = clock;
         this.ids = ids;
@@ -108,6 +122,7 @@ public final class SqliteEventStore implements EventStore {
         pragma(writer, "PRAGMA wal_autocheckpoint = 0");
         pragma(writer, "PRAGMA cache_size = -" + WRITER_CACHE_KIB);
         pragma(control, "PRAGMA wal_autocheckpoint = 0");
+        pragma(writer, "PRAGMA journal_size_limit = " + WAL_SIZE_LIMIT);
         pragma(control, "PRAGMA journal_size_limit = " + WAL_SIZE_LIMIT);
         SqliteSchema.prepare(control, file, ids);
         HikariConfig pool = new HikariConfig();
@@ -122,14 +137,43 @@ public final class SqliteEventStore implements EventStore {
                 + " END WHERE key IN ('last_offset', 'bytes', 'ids_indexed_through', 'ids_cleaned_through')");
         loadMeta();
         loadRecentIds();
-        this.checkpointer = new Checkpointer(DriverManager.getConnection(url, config.toProperties()));
+        this.walRestartFrames = Math.max(1, wal.restartBytes() / pageSize(control));
+        this.checkpointer =
+                new Checkpointer(DriverManager.getConnection(url, config.toProperties()), wal.checkpointMillis());
+    }
+
+    /** The database's page size in bytes: one WAL frame holds one page. */
+    private static long pageSize(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("PRAGMA page_size")) {
+            return rs.next() ? rs.getLong(1) : 4096;
+        }
+    }
+
+    /** What {@code PRAGMA wal_checkpoint} answers: whether it was blocked, the WAL's frames, the frames copied. */
+    private record WalCheckpoint(boolean busy, long frames, long copied) {}
+
+    private static WalCheckpoint walCheckpoint(Connection c, String mode) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
+            if (!rs.next()) {
+                return new WalCheckpoint(true, 0, 0);
+            }
+            return new WalCheckpoint(rs.getInt(1) != 0, rs.getLong(2), rs.getLong(3));
+        }
     }
 
     /** The writer's page cache: the id table of a large log should stay in memory. */
     private static final int WRITER_CACHE_KIB = 64 * 1024;
 
-    /** After a checkpoint, the WAL file is cut back to this size (bytes). */
-    private static final long WAL_SIZE_LIMIT = 64L * 1024 * 1024;
+    /**
+     * When the WAL starts over, a file longer than this (bytes) is cut back to it: twice the
+     * length that makes it start over, so that it is cut only after a burst, not every time.
+     */
+    private static final long WAL_SIZE_LIMIT = 512L * 1024 * 1024;
+
+    /** A WAL longer than this (bytes) is made to start over by the writer (see the notes above). */
+    static final long WAL_RESTART_BYTES = 256L * 1024 * 1024;
 
     static void pragma(Connection c, String sql) throws SQLException {
         try (Statement s = c.createStatement()) {
@@ -139,16 +183,18 @@ public final class SqliteEventStore implements EventStore {
 
     /** Copies committed pages from the WAL into the database file, off the commit path. */
     private final class Checkpointer {
-        private static final long PERIOD_MILLIS = 200;
 
         private final Connection connection;
         private final ScheduledExecutorService schedule = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("sluice-sqlite-checkpointer").factory());
         private long checkpointedAt = -1; // only the schedule's thread
+        private long askAgainAt; // WAL frames; only the schedule's thread
+        private long framesBefore; // the WAL's frames at the last checkpoint; only the schedule's thread
+        private static final int CATCH_UP_ROUNDS = 8;
 
-        Checkpointer(Connection connection) {
+        Checkpointer(Connection connection, long periodMillis) {
             this.connection = connection;
-            schedule.scheduleWithFixedDelay(this::checkpoint, PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+            schedule.scheduleWithFixedDelay(this::checkpoint, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
         }
 
         private void checkpoint() {
@@ -157,11 +203,45 @@ public final class SqliteEventStore implements EventStore {
                 return; // nothing committed since the last one: nothing to copy
             }
             try {
-                pragma(connection, "PRAGMA wal_checkpoint(PASSIVE)");
+                WalCheckpoint done = walCheckpoint(connection, "PASSIVE");
+                if (done.busy()) {
+                    return; // the writer is completing a copy: next time
+                }
                 checkpointedAt = last;
+                if (done.frames() < framesBefore || done.frames() <= walRestartFrames) {
+                    askAgainAt = 0; // started over (a WAL only gets shorter so), or still short
+                }
+                if (done.frames() > walRestartFrames && done.frames() >= askAgainAt) {
+                    done = catchUp(done);
+                    // The writer completes the copy between two appends. If a reader still on the
+                    // WAL keeps it from starting over, ask again only after another quarter.
+                    walRestartDue = true;
+                    askAgainAt = done.frames() + walRestartFrames / 4;
+                }
+                framesBefore = done.frames();
             } catch (SQLException | RuntimeException e) { // thrown out, it would end the schedule
                 LOG.warn("SQLite checkpoint of {} failed (will retry): {}", file, e.getMessage());
             }
+        }
+
+        /**
+         * Checkpoints again at once, while each round finds many frames the writer added
+         * during the one before, so that what the writer has left to copy (holding appends
+         * back meanwhile) is a round's worth of a short round.
+         */
+        private WalCheckpoint catchUp(WalCheckpoint done) throws SQLException {
+            for (int round = 0; round < CATCH_UP_ROUNDS; round++) {
+                WalCheckpoint next = walCheckpoint(connection, "PASSIVE");
+                if (next.busy() || next.frames() < done.frames()) {
+                    return done;
+                }
+                long added = next.frames() - done.frames();
+                done = next;
+                if (added <= walRestartFrames / 64) {
+                    break;
+                }
+            }
+            return done;
         }
 
         void close() {
@@ -246,12 +326,32 @@ public final class SqliteEventStore implements EventStore {
 
     /** Opens the store with its id index tuned (tests: a small flush size, a colliding hash). */
     static SqliteEventStore open(Path directory, Clock clock, IdIndex ids) {
+        return open(directory, clock, ids, Wal.DEFAULT);
+    }
+
+    /**
+     * How the WAL is kept short.
+     *
+     * @param restartBytes a WAL longer than this is made to start over (see the notes above)
+     * @param checkpointMillis the pause between background checkpoints
+     */
+    record Wal(long restartBytes, long checkpointMillis) {
+        static final Wal DEFAULT = new Wal(WAL_RESTART_BYTES, 200);
+    }
+
+    /** Opens the store with its id index and its WAL's upkeep tuned (tests). */
+    static SqliteEventStore open(Path directory, Clock clock, IdIndex ids, Wal wal) {
         try {
             Files.createDirectories(directory);
-            return new SqliteEventStore(directory.resolve("sluice.db"), clock, ids);
+            return new SqliteEventStore(directory.resolve("sluice.db"), clock, ids, wal);
         } catch (IOException | SQLException e) {
             throw new StoreException("cannot open the SQLite store in " + directory + ": " + e.getMessage(), e);
         }
+    }
+
+    /** How many times the writer copied the whole WAL so that it could start over. */
+    long walRestarts() {
+        return walRestarts.sum();
     }
 
     /** How many ids were looked up in the id table (the filter let the others pass). */
@@ -307,11 +407,11 @@ public final class SqliteEventStore implements EventStore {
         for (int i = 0; i < n; i++) {
             hashes[i] = ids.hash(events.get(i).id());
         }
+        List<Appended> results = new ArrayList<>(n);
         try {
             begin(writer);
             long[] stored = storedOffsets(
                     new ChunkCache(writer), events.stream().map(NewEvent::id).toList(), hashes);
-            List<Appended> results = new ArrayList<>(n);
             List<NewEvent> added = new ArrayList<>(n);
             long[] addedHashes = new long[n];
             Map<String, Long> inBatch = new HashMap<>();
@@ -364,7 +464,6 @@ public final class SqliteEventStore implements EventStore {
                     bytes += addedBytes;
                 }
             }
-            return results;
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(writer);
             ids.rolledBack();
@@ -372,6 +471,29 @@ public final class SqliteEventStore implements EventStore {
                 throw se;
             }
             throw new StoreException("append failed: " + e.getMessage(), e);
+        }
+        if (walRestartDue) {
+            completeCheckpoint();
+        }
+        return results;
+    }
+
+    /**
+     * Copies the WAL frames the checkpointer has not copied yet, on the writer's connection
+     * between two appends (so no frame is added meanwhile), which lets the next append write
+     * from the start of the WAL. Tried again after the next append if another checkpoint held
+     * the lock; the appends already committed are durable either way.
+     */
+    private void completeCheckpoint() {
+        try {
+            WalCheckpoint done = walCheckpoint(writer, "PASSIVE");
+            if (!done.busy() && done.copied() == done.frames()) {
+                walRestartDue = false;
+                walRestarts.increment();
+            }
+        } catch (SQLException e) {
+            walRestartDue = false; // the checkpointer asks again when it next finds the WAL long
+            LOG.warn("SQLite checkpoint on the writer's connection of {} failed: {}", file, e.getMessage());
         }
     }
 

@@ -64,6 +64,49 @@ class SqliteEventStoreTest extends EventStoreContract {
                 .isTrue();
     }
 
+    @Test
+    void theWalStartsOverWhileAppendsGoOn() throws Exception {
+        // A WAL of 1 MB is made to start over (checkpoints every 20 ms, so that it cannot grow
+        // far meanwhile); appends never pause long enough for the background checkpoint alone
+        // to let it (the writer adds frames while it copies).
+        String padding = "x".repeat(1000);
+        long written = 0;
+        long longestWal = 0;
+        int batches = 0;
+        try (SqliteEventStore store = SqliteEventStore.open(
+                dir,
+                clock,
+                new IdIndex(IdIndex.FLUSH_AT, IdIndex.DEFAULT_HASH),
+                new SqliteEventStore.Wal(1 << 20, 20))) {
+            Path wal = Path.of(store.file() + "-wal");
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while ((store.walRestarts() < 3 || written < 48_000_000) && System.nanoTime() < deadline) {
+                List<EventStore.NewEvent> events = new ArrayList<>();
+                for (int i = 0; i < 100; i++) {
+                    String id = "e-" + batches + "-" + i;
+                    String json = "{\"id\":\"" + id + "\",\"p\":\"" + padding + "\"}";
+                    events.add(new EventStore.NewEvent(id, "t", json));
+                    written += json.length();
+                }
+                store.append(events);
+                batches++;
+                longestWal = Math.max(longestWal, Files.size(wal));
+            }
+            assertThat(store.walRestarts()).isGreaterThanOrEqualTo(3);
+            assertThat(longestWal)
+                    .as("longest WAL, with %d bytes of events written", written)
+                    .isLessThan(written / 3);
+        }
+        try (SqliteEventStore store = SqliteEventStore.open(dir, clock)) {
+            assertThat(store.lastOffset()).isEqualTo(batches * 100L);
+            assertThat(store.byId("e-0-0")).map(StoredEvent::offset).contains(1L);
+            assertThat(store.byId("e-" + (batches - 1) + "-99"))
+                    .map(StoredEvent::offset)
+                    .contains(batches * 100L);
+            assertThat(store.read(0, Integer.MAX_VALUE, e -> true).events()).hasSize(batches * 100);
+        }
+    }
+
     private static List<Long> offsets(List<EventStore.Appended> appended) {
         return appended.stream().map(EventStore.Appended::offset).toList();
     }
