@@ -56,9 +56,12 @@ import org.sqlite.SQLiteConfig;
  * thread of their own, {@link Checkpointer}, instead of inside whichever commit crosses
  * SQLite's threshold: that commit would wait for the copy and its fsync, and so would every
  * producer queued behind it. The writers' automatic checkpoints are off; the checkpointer runs
- * a {@code PASSIVE} checkpoint, which never blocks writers or readers, a few times a second,
- * and a {@code TRUNCATE} one on close. Durability is unchanged: a commit is durable once its
- * WAL frames are fsynced.
+ * a {@code PASSIVE} checkpoint, which never blocks writers or readers, every 25 ms after
+ * a commit, and a {@code TRUNCATE} one on close. Durability is unchanged: a commit is durable
+ * once its WAL frames are fsynced. Checkpoints come often so that each is small: a commit's
+ * fsync waits for the disk to take whatever else is being written, and a checkpoint's fsync
+ * of 200 ms of appends (about 4 MB at 20,000 events/s) held commits back by tens of
+ * milliseconds (p99 at 20,000 events/s: 35–46 ms with 25 ms, 52–177 ms with 200 ms).
  *
  * <p>Passive checkpoints alone never let the WAL start over while appends go on: SQLite
  * writes from the start of the WAL again only when a write begins with every frame already
@@ -336,7 +339,7 @@ public final class SqliteEventStore implements EventStore {
      * @param checkpointMillis the pause between background checkpoints
      */
     record Wal(long restartBytes, long checkpointMillis) {
-        static final Wal DEFAULT = new Wal(WAL_RESTART_BYTES, 200);
+        static final Wal DEFAULT = new Wal(WAL_RESTART_BYTES, 25);
     }
 
     /** Opens the store with its id index and its WAL's upkeep tuned (tests). */
