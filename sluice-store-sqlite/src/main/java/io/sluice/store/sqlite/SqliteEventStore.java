@@ -74,6 +74,12 @@ import org.sqlite.SQLiteConfig;
  * then writes from the start of the WAL again, over blocks the file already has (unless a
  * reader is still reading frames of the WAL; the checkpointer then asks again later).
  *
+ * <p>New databases use 16 KB pages instead of SQLite's 4 KB: each page is a WAL frame of its
+ * own, written with its own system call and copied again by the checkpoint, and most of what
+ * the store writes is runs of events larger than a page. Closed-loop ingest went from 89,000
+ * to 95,000–105,000 events/s, and p99 at 20,000 events/s from 66–147 ms to 32–38 ms (64 KB
+ * pages: about the same rate, a less even tail).
+ *
  * <p>Offsets are assigned here, in the writer's transaction: ids already stored (or repeated
  * in the batch) are looked up first and left out, so the stored offsets stay gap-free.
  * Retention deletes whole rows and moves {@code meta.first_offset}; events before it in the
@@ -120,6 +126,7 @@ public final class SqliteEventStore implements EventStore {
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
         config.setBusyTimeout(30_000);
+        createIfNew(file, url);
         this.writer = DriverManager.getConnection(url, config.toProperties());
         this.control = DriverManager.getConnection(url, config.toProperties());
         pragma(writer, "PRAGMA wal_autocheckpoint = 0");
@@ -144,6 +151,24 @@ public final class SqliteEventStore implements EventStore {
         this.checkpointer =
                 new Checkpointer(DriverManager.getConnection(url, config.toProperties()), wal.checkpointMillis());
     }
+
+    /**
+     * Creates a missing database with {@link #PAGE_SIZE} pages, which must be set before WAL mode
+     * is; an existing database keeps its own.
+     */
+    private static void createIfNew(Path file, String url) throws SQLException {
+        if (file.toFile().length() > 0) {
+            return;
+        }
+        try (Connection c = DriverManager.getConnection(url);
+                Statement s = c.createStatement()) {
+            s.execute("PRAGMA page_size = " + PAGE_SIZE);
+            s.execute("PRAGMA journal_mode = WAL");
+        }
+    }
+
+    /** The page size of new databases, in bytes (SQLite's default is 4 KB; see the notes above). */
+    static final int PAGE_SIZE = 16 * 1024;
 
     /** The database's page size in bytes: one WAL frame holds one page. */
     private static long pageSize(Connection c) throws SQLException {

@@ -107,6 +107,36 @@ class SqliteEventStoreTest extends EventStoreContract {
         }
     }
 
+    @Test
+    void newDatabasesHaveLargerPagesAndOldOnesKeepTheirs() throws Exception {
+        try (SqliteEventStore store = SqliteEventStore.open(dir.resolve("new"), clock)) {
+            store.append(List.of(new EventStore.NewEvent("a", "t", "{\"id\":\"a\"}")));
+            assertThat(count(store.file(), "PRAGMA page_size")).isEqualTo(SqliteEventStore.PAGE_SIZE);
+            assertThat(journalMode(store.file())).isEqualTo("wal");
+        }
+        Path old = dir.resolve("old");
+        Files.createDirectories(old);
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + old.resolve("sluice.db"));
+                Statement s = c.createStatement()) {
+            s.execute("PRAGMA page_size = 4096");
+            s.execute("CREATE TABLE unrelated (x)"); // the file now exists with 4 KB pages
+        }
+        try (SqliteEventStore store = SqliteEventStore.open(old, clock)) {
+            store.append(List.of(new EventStore.NewEvent("a", "t", "{\"id\":\"a\"}")));
+            assertThat(count(store.file(), "PRAGMA page_size")).isEqualTo(4096);
+            assertThat(store.byId("a")).isPresent();
+        }
+    }
+
+    private static String journalMode(Path db) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("PRAGMA journal_mode")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
     private static List<Long> offsets(List<EventStore.Appended> appended) {
         return appended.stream().map(EventStore.Appended::offset).toList();
     }
