@@ -341,6 +341,9 @@ class ServerTest {
                 .contains("sluice_log_appended_total 1.0")
                 .contains("sluice_log_append_latency_seconds_bucket")
                 .contains("sluice_log_commit_events")
+                .contains("sluice_sqlite_checkpoint_seconds_count")
+                .contains("sluice_sqlite_wal_restart_seconds_count")
+                .contains("sluice_sqlite_wal_bytes")
                 .contains("jvm_memory_used_bytes");
     }
 }

@@ -2,6 +2,10 @@ package io.sluice.store.sqlite;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.OffsetOutOfRangeException;
 import io.sluice.core.log.SqlStoreQueries;
@@ -87,7 +91,7 @@ import org.sqlite.SQLiteConfig;
  * are kept in the {@code meta} table in the same transactions, so they are exact after a crash
  * and cheap to read with millions of events.
  */
-public final class SqliteEventStore implements EventStore {
+public final class SqliteEventStore implements EventStore, MeterBinder {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SqliteEventStore.class);
 
     static final int SCHEMA_VERSION = 2;
@@ -105,7 +109,11 @@ public final class SqliteEventStore implements EventStore {
     private final PreparedStatement insert;
     private final PreparedStatement saveMeta;
     private final Checkpointer checkpointer;
+    private final long pageSize;
     private final long walRestartFrames;
+    private volatile long walFrames; // the WAL's length in frames at the last checkpoint
+    private volatile Timer checkpointTimer; // null until bound to a registry
+    private volatile Timer walRestartTimer; // null until bound to a registry
     private volatile boolean walRestartDue; // set by the checkpointer, cleared by the writer
     private final LongAdder walRestarts = new LongAdder(); // writer checkpoints that copied the whole WAL
     private final FilterBuilder filterBuilder = new FilterBuilder();
@@ -147,7 +155,8 @@ public final class SqliteEventStore implements EventStore {
                 + " END WHERE key IN ('last_offset', 'bytes', 'ids_indexed_through', 'ids_cleaned_through')");
         loadMeta();
         loadRecentIds();
-        this.walRestartFrames = Math.max(1, wal.restartBytes() / pageSize(control));
+        this.pageSize = pageSize(control);
+        this.walRestartFrames = Math.max(1, wal.restartBytes() / pageSize);
         this.checkpointer =
                 new Checkpointer(DriverManager.getConnection(url, config.toProperties()), wal.checkpointMillis());
     }
@@ -230,6 +239,7 @@ public final class SqliteEventStore implements EventStore {
             if (last == checkpointedAt) {
                 return; // nothing committed since the last one: nothing to copy
             }
+            long started = System.nanoTime();
             try {
                 WalCheckpoint done = walCheckpoint(connection, "PASSIVE");
                 if (done.busy()) {
@@ -247,6 +257,8 @@ public final class SqliteEventStore implements EventStore {
                     askAgainAt = done.frames() + walRestartFrames / 4;
                 }
                 framesBefore = done.frames();
+                walFrames = done.frames();
+                record(checkpointTimer, started);
             } catch (SQLException | RuntimeException e) { // thrown out, it would end the schedule
                 LOG.warn("SQLite checkpoint of {} failed (will retry): {}", file, e.getMessage());
             }
@@ -374,6 +386,32 @@ public final class SqliteEventStore implements EventStore {
             return new SqliteEventStore(directory.resolve("sluice.db"), clock, ids, wal);
         } catch (IOException | SQLException e) {
             throw new StoreException("cannot open the SQLite store in " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Registers the store's own meters: background checkpoints
+     * ({@code sluice_sqlite_checkpoint_seconds}), the writer's copies that let the WAL start over,
+     * during which appends wait ({@code sluice_sqlite_wal_restart_seconds}), and the WAL's length
+     * at the last checkpoint ({@code sluice_sqlite_wal_bytes}).
+     */
+    @Override
+    public void bindTo(MeterRegistry meters) {
+        checkpointTimer = Timer.builder("sluice.sqlite.checkpoint")
+                .description("Background checkpoints: committed pages copied from the WAL into the database")
+                .register(meters);
+        walRestartTimer = Timer.builder("sluice.sqlite.wal.restart")
+                .description("The writer copying the WAL's last frames so that it starts over; appends wait meanwhile")
+                .register(meters);
+        Gauge.builder("sluice.sqlite.wal", this, s -> (double) s.walFrames * s.pageSize)
+                .description("Length of the WAL at the last checkpoint")
+                .baseUnit("bytes")
+                .register(meters);
+    }
+
+    private static void record(Timer timer, long startedNanos) {
+        if (timer != null) {
+            timer.record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
         }
     }
 
@@ -513,8 +551,10 @@ public final class SqliteEventStore implements EventStore {
      * the lock; the appends already committed are durable either way.
      */
     private void completeCheckpoint() {
+        long started = System.nanoTime();
         try {
             WalCheckpoint done = walCheckpoint(writer, "PASSIVE");
+            record(walRestartTimer, started);
             if (!done.busy() && done.copied() == done.frames()) {
                 walRestartDue = false;
                 walRestarts.increment();

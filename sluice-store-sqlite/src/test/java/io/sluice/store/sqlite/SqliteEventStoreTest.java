@@ -3,6 +3,7 @@ package io.sluice.store.sqlite;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.EventStoreContract;
 import io.sluice.core.log.StoredEvent;
@@ -78,6 +79,8 @@ class SqliteEventStoreTest extends EventStoreContract {
                 clock,
                 new IdIndex(IdIndex.FLUSH_AT, IdIndex.DEFAULT_HASH),
                 new SqliteEventStore.Wal(1 << 20, 20))) {
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            store.bindTo(meters);
             Path wal = Path.of(store.file() + "-wal");
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while ((store.walRestarts() < 3 || written < 48_000_000) && System.nanoTime() < deadline) {
@@ -93,6 +96,9 @@ class SqliteEventStoreTest extends EventStoreContract {
                 longestWal = Math.max(longestWal, Files.size(wal));
             }
             assertThat(store.walRestarts()).isGreaterThanOrEqualTo(3);
+            assertThat(meters.get("sluice.sqlite.wal.restart").timer().count()).isGreaterThanOrEqualTo(3);
+            assertThat(meters.get("sluice.sqlite.checkpoint").timer().count()).isPositive();
+            assertThat(meters.get("sluice.sqlite.wal").gauge().value()).isPositive();
             assertThat(longestWal)
                     .as("longest WAL, with %d bytes of events written", written)
                     .isLessThan(written / 3);
