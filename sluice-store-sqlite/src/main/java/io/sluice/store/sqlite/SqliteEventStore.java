@@ -81,7 +81,7 @@ import org.sqlite.SQLiteConfig;
  * <p>New databases use 16 KB pages instead of SQLite's 4 KB: each page is a WAL frame of its
  * own, written with its own system call and copied again by the checkpoint, and most of what
  * the store writes is runs of events larger than a page. Closed-loop ingest went from 89,000
- * to 95,000–105,000 events/s, and p99 at 20,000 events/s from 66–147 ms to 32–38 ms (64 KB
+ * to 91,000–105,000 events/s, and p99 at 20,000 events/s from 66–147 ms to 32–38 ms (64 KB
  * pages: about the same rate, a less even tail).
  *
  * <p>Offsets are assigned here, in the writer's transaction: ids already stored (or repeated
@@ -220,6 +220,7 @@ public final class SqliteEventStore implements EventStore, MeterBinder {
 
     /** Copies committed pages from the WAL into the database file, off the commit path. */
     private final class Checkpointer {
+        private static final int CATCH_UP_ROUNDS = 8;
 
         private final Connection connection;
         private final ScheduledExecutorService schedule = Executors.newSingleThreadScheduledExecutor(
@@ -227,7 +228,6 @@ public final class SqliteEventStore implements EventStore, MeterBinder {
         private long checkpointedAt = -1; // only the schedule's thread
         private long askAgainAt; // WAL frames; only the schedule's thread
         private long framesBefore; // the WAL's frames at the last checkpoint; only the schedule's thread
-        private static final int CATCH_UP_ROUNDS = 8;
 
         Checkpointer(Connection connection, long periodMillis) {
             this.connection = connection;
@@ -547,16 +547,20 @@ public final class SqliteEventStore implements EventStore, MeterBinder {
     /**
      * Copies the WAL frames the checkpointer has not copied yet, on the writer's connection
      * between two appends (so no frame is added meanwhile), which lets the next append write
-     * from the start of the WAL. Tried again after the next append if another checkpoint held
-     * the lock; the appends already committed are durable either way.
+     * from the start of the WAL. Tried again after the next append if the checkpointer held
+     * the lock; left to the checkpointer to ask again if a reader still needs frames that are
+     * not copied. The appends already committed are durable either way.
      */
     private void completeCheckpoint() {
         long started = System.nanoTime();
         try {
             WalCheckpoint done = walCheckpoint(writer, "PASSIVE");
+            if (done.busy()) {
+                return;
+            }
             record(walRestartTimer, started);
-            if (!done.busy() && done.copied() == done.frames()) {
-                walRestartDue = false;
+            walRestartDue = false;
+            if (done.copied() == done.frames()) {
                 walRestarts.increment();
             }
         } catch (SQLException e) {

@@ -114,6 +114,48 @@ class SqliteEventStoreTest extends EventStoreContract {
     }
 
     @Test
+    void aReaderOnTheWalDelaysItsStartingOverUntilItIsDone() throws Exception {
+        try (SqliteEventStore store = SqliteEventStore.open(
+                dir,
+                clock,
+                new IdIndex(IdIndex.FLUSH_AT, IdIndex.DEFAULT_HASH),
+                new SqliteEventStore.Wal(1 << 20, 20))) {
+            Path wal = Path.of(store.file() + "-wal");
+            int[] batches = {0};
+            Runnable appendBatch = () -> {
+                List<EventStore.NewEvent> events = new ArrayList<>();
+                for (int i = 0; i < 100; i++) {
+                    String id = "e-" + batches[0] + "-" + i;
+                    events.add(new EventStore.NewEvent(
+                            id, "t", "{\"id\":\"" + id + "\",\"p\":\"" + "x".repeat(1000) + "\"}"));
+                }
+                store.append(events);
+                batches[0]++;
+            };
+            appendBatch.run();
+            try (Connection reader = DriverManager.getConnection("jdbc:sqlite:" + store.file());
+                    Statement s = reader.createStatement()) {
+                s.execute("BEGIN");
+                try (ResultSet rs = s.executeQuery("SELECT count(*) FROM chunks")) {
+                    rs.next(); // a read snapshot on the WAL, held until the COMMIT below
+                }
+                while (Files.size(wal) < 12_000_000) {
+                    appendBatch.run();
+                }
+                assertThat(store.walRestarts()).isZero();
+                s.execute("COMMIT");
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (store.walRestarts() == 0 && System.nanoTime() < deadline) {
+                appendBatch.run();
+            }
+            assertThat(store.walRestarts()).isPositive();
+            assertThat(store.byId("e-0-0")).isPresent();
+            assertThat(store.lastOffset()).isEqualTo(batches[0] * 100L);
+        }
+    }
+
+    @Test
     void newDatabasesHaveLargerPagesAndOldOnesKeepTheirs() throws Exception {
         try (SqliteEventStore store = SqliteEventStore.open(dir.resolve("new"), clock)) {
             store.append(List.of(new EventStore.NewEvent("a", "t", "{\"id\":\"a\"}")));
