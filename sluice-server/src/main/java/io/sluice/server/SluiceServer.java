@@ -2,7 +2,6 @@ package io.sluice.server;
 
 import com.github.f4b6a3.uuid.UuidCreator;
 import io.javalin.Javalin;
-import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -75,9 +74,7 @@ public final class SluiceServer implements AutoCloseable {
 
         Clock clock = Clock.systemUTC();
         EventStore store = openStore(config, clock);
-        if (store instanceof MeterBinder storeMeters) { // a store's own meters (SQLite: checkpoints, WAL)
-            storeMeters.bindTo(meters);
-        }
+        store.bindTo(meters);
         EventLog log = new EventLog(
                 store,
                 config.envelope(),

@@ -1,5 +1,7 @@
 package io.sluice.core.log;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -10,7 +12,7 @@ import java.util.function.Predicate;
  *
  * <p>Only the {@link EventLog}'s writer calls {@link #append}; reads may come from any thread.
  */
-public interface EventStore extends AutoCloseable {
+public interface EventStore extends AutoCloseable, MeterBinder {
     /** An event to append: its id, type, and the whole document as JSON text. */
     record NewEvent(String id, String type, String json) {}
 
@@ -97,6 +99,13 @@ public interface EventStore extends AutoCloseable {
 
     /** Deletes events with offsets up to {@code offset}; returns how many. */
     long deleteThrough(long offset);
+
+    /**
+     * Registers the store's own meters, if it has any, in the server's registry (the SQLite
+     * store: its checkpoints and WAL). The log's meters are registered by {@link EventLog}.
+     */
+    @Override
+    default void bindTo(MeterRegistry meters) {}
 
     /** Statistics for retention and metrics. */
     Stats stats();

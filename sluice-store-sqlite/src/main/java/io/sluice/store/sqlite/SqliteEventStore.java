@@ -5,7 +5,6 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.binder.MeterBinder;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.OffsetOutOfRangeException;
 import io.sluice.core.log.SqlStoreQueries;
@@ -91,7 +90,7 @@ import org.sqlite.SQLiteConfig;
  * are kept in the {@code meta} table in the same transactions, so they are exact after a crash
  * and cheap to read with millions of events.
  */
-public final class SqliteEventStore implements EventStore, MeterBinder {
+public final class SqliteEventStore implements EventStore {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SqliteEventStore.class);
 
     static final int SCHEMA_VERSION = 2;
@@ -111,7 +110,7 @@ public final class SqliteEventStore implements EventStore, MeterBinder {
     private final Checkpointer checkpointer;
     private final long pageSize;
     private final long walRestartFrames;
-    private volatile long walFrames; // the WAL's length in frames at the last checkpoint
+    private volatile long walFrames; // the WAL's length in frames at the last checkpoint; set by the checkpointer
     private volatile Timer checkpointTimer; // null until bound to a registry
     private volatile Timer walRestartTimer; // null until bound to a registry
     private volatile boolean walRestartDue; // set by the checkpointer, cleared by the writer
@@ -140,8 +139,10 @@ public final class SqliteEventStore implements EventStore, MeterBinder {
         pragma(writer, "PRAGMA wal_autocheckpoint = 0");
         pragma(writer, "PRAGMA cache_size = -" + WRITER_CACHE_KIB);
         pragma(control, "PRAGMA wal_autocheckpoint = 0");
-        pragma(writer, "PRAGMA journal_size_limit = " + WAL_SIZE_LIMIT);
-        pragma(control, "PRAGMA journal_size_limit = " + WAL_SIZE_LIMIT);
+        // When the WAL starts over, a longer file is cut back to twice the length that makes it
+        // start over: only after a burst, not every time.
+        pragma(writer, "PRAGMA journal_size_limit = " + 2 * wal.restartBytes());
+        pragma(control, "PRAGMA journal_size_limit = " + 2 * wal.restartBytes());
         SqliteSchema.prepare(control, file, ids);
         HikariConfig pool = new HikariConfig();
         pool.setJdbcUrl(url);
@@ -203,15 +204,6 @@ public final class SqliteEventStore implements EventStore, MeterBinder {
     /** The writer's page cache: the id table of a large log should stay in memory. */
     private static final int WRITER_CACHE_KIB = 64 * 1024;
 
-    /**
-     * When the WAL starts over, a file longer than this (bytes) is cut back to it: twice the
-     * length that makes it start over, so that it is cut only after a burst, not every time.
-     */
-    private static final long WAL_SIZE_LIMIT = 512L * 1024 * 1024;
-
-    /** A WAL longer than this (bytes) is made to start over by the writer (see the notes above). */
-    static final long WAL_RESTART_BYTES = 256L * 1024 * 1024;
-
     static void pragma(Connection c, String sql) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute(sql);
@@ -227,7 +219,6 @@ public final class SqliteEventStore implements EventStore, MeterBinder {
                 Thread.ofPlatform().daemon().name("sluice-sqlite-checkpointer").factory());
         private long checkpointedAt = -1; // only the schedule's thread
         private long askAgainAt; // WAL frames; only the schedule's thread
-        private long framesBefore; // the WAL's frames at the last checkpoint; only the schedule's thread
 
         Checkpointer(Connection connection, long periodMillis) {
             this.connection = connection;
@@ -246,7 +237,7 @@ public final class SqliteEventStore implements EventStore, MeterBinder {
                     return; // the writer is completing a copy: next time
                 }
                 checkpointedAt = last;
-                if (done.frames() < framesBefore || done.frames() <= walRestartFrames) {
+                if (done.frames() < walFrames || done.frames() <= walRestartFrames) {
                     askAgainAt = 0; // started over (a WAL only gets shorter so), or still short
                 }
                 if (done.frames() > walRestartFrames && done.frames() >= askAgainAt) {
@@ -256,7 +247,6 @@ public final class SqliteEventStore implements EventStore, MeterBinder {
                     walRestartDue = true;
                     askAgainAt = done.frames() + walRestartFrames / 4;
                 }
-                framesBefore = done.frames();
                 walFrames = done.frames();
                 record(checkpointTimer, started);
             } catch (SQLException | RuntimeException e) { // thrown out, it would end the schedule
@@ -376,7 +366,7 @@ public final class SqliteEventStore implements EventStore, MeterBinder {
      * @param checkpointMillis the pause between background checkpoints
      */
     record Wal(long restartBytes, long checkpointMillis) {
-        static final Wal DEFAULT = new Wal(WAL_RESTART_BYTES, 25);
+        static final Wal DEFAULT = new Wal(256L * 1024 * 1024, 25);
     }
 
     /** Opens the store with its id index and its WAL's upkeep tuned (tests). */
@@ -390,7 +380,7 @@ public final class SqliteEventStore implements EventStore, MeterBinder {
     }
 
     /**
-     * Registers the store's own meters: background checkpoints
+     * Registers the store's meters: background checkpoints
      * ({@code sluice_sqlite_checkpoint_seconds}), the writer's copies that let the WAL start over,
      * during which appends wait ({@code sluice_sqlite_wal_restart_seconds}), and the WAL's length
      * at the last checkpoint ({@code sluice_sqlite_wal_bytes}).

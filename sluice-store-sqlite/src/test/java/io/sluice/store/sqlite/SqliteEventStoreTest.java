@@ -38,17 +38,11 @@ class SqliteEventStoreTest extends EventStoreContract {
 
     @Test
     void committedPagesReachTheDatabaseFileOffTheCommitPath() throws Exception {
-        String padding = "x".repeat(1000);
         try (SqliteEventStore store = SqliteEventStore.open(dir, clock)) {
             Path db = store.file();
             Path wal = Path.of(db + "-wal");
             for (int batch = 0; batch < 8; batch++) {
-                List<EventStore.NewEvent> events = new ArrayList<>();
-                for (int i = 0; i < 1000; i++) {
-                    String id = "e-" + batch + "-" + i;
-                    events.add(new EventStore.NewEvent(id, "t", "{\"id\":\"" + id + "\",\"p\":\"" + padding + "\"}"));
-                }
-                store.append(events);
+                store.append(paddedEvents(batch, 1000));
             }
             // The writer never checkpoints; the background checkpointer copies the WAL's 8 MB.
             await().atMost(Duration.ofSeconds(10))
@@ -70,29 +64,18 @@ class SqliteEventStoreTest extends EventStoreContract {
         // A WAL of 1 MB is made to start over (checkpoints every 20 ms, so that it cannot grow
         // far meanwhile); appends never pause long enough for the background checkpoint alone
         // to let it (the writer adds frames while it copies).
-        String padding = "x".repeat(1000);
         long written = 0;
         long longestWal = 0;
         int batches = 0;
-        try (SqliteEventStore store = SqliteEventStore.open(
-                dir,
-                clock,
-                new IdIndex(IdIndex.FLUSH_AT, IdIndex.DEFAULT_HASH),
-                new SqliteEventStore.Wal(1 << 20, 20))) {
+        try (SqliteEventStore store = openWithShortWal()) {
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
             store.bindTo(meters);
             Path wal = Path.of(store.file() + "-wal");
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while ((store.walRestarts() < 3 || written < 48_000_000) && System.nanoTime() < deadline) {
-                List<EventStore.NewEvent> events = new ArrayList<>();
-                for (int i = 0; i < 100; i++) {
-                    String id = "e-" + batches + "-" + i;
-                    String json = "{\"id\":\"" + id + "\",\"p\":\"" + padding + "\"}";
-                    events.add(new EventStore.NewEvent(id, "t", json));
-                    written += json.length();
-                }
+                List<EventStore.NewEvent> events = paddedEvents(batches++, 100);
                 store.append(events);
-                batches++;
+                written += events.stream().mapToLong(e -> e.json().length()).sum();
                 longestWal = Math.max(longestWal, Files.size(wal));
             }
             assertThat(store.walRestarts()).isGreaterThanOrEqualTo(3);
@@ -115,23 +98,10 @@ class SqliteEventStoreTest extends EventStoreContract {
 
     @Test
     void aReaderOnTheWalDelaysItsStartingOverUntilItIsDone() throws Exception {
-        try (SqliteEventStore store = SqliteEventStore.open(
-                dir,
-                clock,
-                new IdIndex(IdIndex.FLUSH_AT, IdIndex.DEFAULT_HASH),
-                new SqliteEventStore.Wal(1 << 20, 20))) {
+        try (SqliteEventStore store = openWithShortWal()) {
             Path wal = Path.of(store.file() + "-wal");
             int[] batches = {0};
-            Runnable appendBatch = () -> {
-                List<EventStore.NewEvent> events = new ArrayList<>();
-                for (int i = 0; i < 100; i++) {
-                    String id = "e-" + batches[0] + "-" + i;
-                    events.add(new EventStore.NewEvent(
-                            id, "t", "{\"id\":\"" + id + "\",\"p\":\"" + "x".repeat(1000) + "\"}"));
-                }
-                store.append(events);
-                batches[0]++;
-            };
+            Runnable appendBatch = () -> store.append(paddedEvents(batches[0]++, 100));
             appendBatch.run();
             try (Connection reader = DriverManager.getConnection("jdbc:sqlite:" + store.file());
                     Statement s = reader.createStatement()) {
@@ -183,6 +153,22 @@ class SqliteEventStoreTest extends EventStoreContract {
             rs.next();
             return rs.getString(1);
         }
+    }
+
+    /** A store whose WAL is made to start over past 1 MB, checkpointed every 20 ms. */
+    private SqliteEventStore openWithShortWal() {
+        return SqliteEventStore.open(
+                dir, clock, new IdIndex(IdIndex.FLUSH_AT, IdIndex.DEFAULT_HASH), new SqliteEventStore.Wal(1 << 20, 20));
+    }
+
+    /** {@code count} events of about 1 KB each, with ids {@code e-BATCH-I}. */
+    private static List<EventStore.NewEvent> paddedEvents(int batch, int count) {
+        List<EventStore.NewEvent> events = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            String id = "e-" + batch + "-" + i;
+            events.add(new EventStore.NewEvent(id, "t", "{\"id\":\"" + id + "\",\"p\":\"" + "x".repeat(1000) + "\"}"));
+        }
+        return events;
     }
 
     private static List<Long> offsets(List<EventStore.Appended> appended) {
