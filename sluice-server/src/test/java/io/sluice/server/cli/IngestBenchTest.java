@@ -61,7 +61,8 @@ class IngestBenchTest {
                             .events()
                             .getFirst()
                             .id())
-                    .matches("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"); // random UUIDs
+                    .matches("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"); // random (version
+            // 4) UUIDs
             assertThat(server.log()
                             .store()
                             .read(stored, 1, e -> true)
