@@ -138,6 +138,23 @@ class SharedPostgresServersTest {
     }
 
     @Test
+    void metricsShowTheSharedStoresHeadLockCommitsAndPool() throws Exception {
+        assertThat(post(a, "{\"type\":\"one\"}\n{\"type\":\"two\"}").statusCode())
+                .isEqualTo(200);
+
+        String metrics = get(a, "/metrics").body();
+        assertThat(metrics)
+                .contains("sluice_postgres_head_lock_seconds_count")
+                .contains("sluice_postgres_commit_seconds_count 1\n")
+                .contains("sluice_postgres_connections{state=\"active\"}")
+                .contains("sluice_postgres_connections{state=\"idle\"}")
+                .contains("sluice_postgres_connections{state=\"pending\"} 0.0")
+                .contains("sluice_postgres_listener_reconnects_total 0.0")
+                .doesNotContain("sluice_sqlite_");
+        assertThat(get(b, "/metrics").body()).contains("sluice_postgres_commit_seconds_count 0\n");
+    }
+
+    @Test
     void aConsumerWaitingOnOneServerGetsWhatIsPostedToTheOther() throws Exception {
         post(a, "{\"type\":\"first\"}");
         assertThat(Json.parse(get(a, "/v1/consumers/worker/next?max=10&wait=1").body())

@@ -2,6 +2,10 @@ package io.sluice.store.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.sluice.core.consume.Consumers;
 import io.sluice.core.consume.SharedConsumerProgress;
 import io.sluice.core.log.EventStore;
@@ -24,7 +28,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
+import java.util.function.ToDoubleFunction;
 import java.util.regex.Pattern;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
@@ -67,6 +75,9 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
     private final PostgresConsumerProgress consumers;
     private volatile Head head;
     private volatile boolean closed;
+    private final LongAdder listenerReconnects = new LongAdder();
+    private volatile Timer headLockTimer; // null until bindTo
+    private volatile Timer commitTimer;
 
     /** The head row: last offset, offset deleted through, retained events and bytes. */
     private record Head(long last, long deletedThrough, long events, long bytes) {}
@@ -168,6 +179,14 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
         }
     }
 
+    /** Reads the head row and locks it until the transaction ends, timing the wait. */
+    private Head lockHead(Connection c) throws SQLException {
+        long asked = System.nanoTime();
+        Head h = readHead(c, true);
+        record(headLockTimer, asked);
+        return h;
+    }
+
     private static Head readHead(Connection c, boolean lock) throws SQLException {
         try (Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery(
@@ -188,7 +207,7 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             try {
-                Head before = readHead(c, true);
+                Head before = lockHead(c);
                 Map<String, Long> existing = storedOffsets(c, events);
                 List<Appended> results = new ArrayList<>(events.size());
                 Map<String, Long> inBatch = new HashMap<>();
@@ -227,7 +246,9 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
                         ps.execute();
                     }
                 }
+                long committing = System.nanoTime();
                 c.commit();
+                record(commitTimer, committing);
                 moved(after);
                 return results;
             } catch (SQLException | RuntimeException e) {
@@ -320,10 +341,17 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
         }
     }
 
+    /** The listener's connection names itself, so an operator can tell it apart in {@code pg_stat_activity}. */
+    private Properties listenerProperties() {
+        Properties p = new Properties();
+        p.setProperty("ApplicationName", "sluice-listener-" + schema);
+        return p;
+    }
+
     /** Listens for other processes' appends and re-reads the head when one comes, or each second. */
     private void listen() {
         while (!closed) {
-            try (Connection c = DriverManager.getConnection(url);
+            try (Connection c = DriverManager.getConnection(url, listenerProperties());
                     Statement s = c.createStatement()) {
                 s.execute("SET search_path TO " + schema);
                 s.execute("LISTEN " + channel());
@@ -334,6 +362,7 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
                 }
             } catch (SQLException e) {
                 if (!closed) {
+                    listenerReconnects.increment();
                     LOG.warn("PostgreSQL listener: {}; reconnecting", e.getMessage());
                     try {
                         Thread.sleep(HEAD_REFRESH_MILLIS);
@@ -419,6 +448,45 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
         consumers.forget(consumer);
     }
 
+    // ------------------------------------------------------------------ metrics
+
+    /**
+     * Registers the store's meters: waits for the head row lock (which serialises appends and
+     * retention across every server on the schema), commits (PostgreSQL's WAL flush), the
+     * connection pool, and reconnections of the listener that hears other servers' appends.
+     */
+    @Override
+    public void bindTo(MeterRegistry meters) {
+        headLockTimer = Timer.builder("sluice.postgres.head.lock")
+                .description("Appends and retention waiting for the head row lock, which every server on the"
+                        + " schema takes in turn (includes the statement's round trip)")
+                .register(meters);
+        commitTimer = Timer.builder("sluice.postgres.commit")
+                .description("Append commits: PostgreSQL flushing its WAL")
+                .register(meters);
+        var poolState = pool.getHikariPoolMXBean();
+        connections(meters, "active", poolState, p -> p.getActiveConnections());
+        connections(meters, "idle", poolState, p -> p.getIdleConnections());
+        connections(meters, "pending", poolState, p -> p.getThreadsAwaitingConnection());
+        FunctionCounter.builder("sluice.postgres.listener.reconnects", listenerReconnects, LongAdder::sum)
+                .description("Reconnections of the connection listening for other servers' appends")
+                .register(meters);
+    }
+
+    private static <T> void connections(MeterRegistry meters, String state, T pool, ToDoubleFunction<T> count) {
+        Gauge.builder("sluice.postgres.connections", pool, count)
+                .description(
+                        "Connections of the store's pool: active (in use), idle, pending (threads waiting for one)")
+                .tag("state", state)
+                .register(meters);
+    }
+
+    private static void record(Timer timer, long startedNanos) {
+        if (timer != null) {
+            timer.record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
     // ------------------------------------------------------------------ retention
 
     @Override
@@ -426,7 +494,7 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             try {
-                Head h = readHead(c, true);
+                Head h = lockHead(c);
                 long through = Math.min(offset, h.last());
                 if (through <= h.deletedThrough()) {
                     c.rollback();
