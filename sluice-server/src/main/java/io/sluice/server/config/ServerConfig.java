@@ -64,9 +64,25 @@ public record ServerConfig(String bind, int port, Store store, Limits limits, Re
      * @param maxBodyBytes bytes of one request body
      * @param maxEventBytes bytes of one event's JSON
      * @param maxEventsPerRequest events in one request
+     * @param maxInflightBytes bytes of request bodies inside the server at once (read, parsed or
+     *     waiting for the log); further requests wait their turn, then get 503. Zero: the larger
+     *     of {@code maxBodyBytes} and an eighth of the heap
      */
-    public record Limits(long maxBodyBytes, long maxEventBytes, int maxEventsPerRequest) {
-        public static final Limits DEFAULT = new Limits(64L << 20, 1L << 20, 100_000);
+    public record Limits(long maxBodyBytes, long maxEventBytes, int maxEventsPerRequest, long maxInflightBytes) {
+        public static final Limits DEFAULT = new Limits(64L << 20, 1L << 20, 100_000, 0);
+
+        /** Limits with the in-flight budget chosen from the heap. */
+        public Limits(long maxBodyBytes, long maxEventBytes, int maxEventsPerRequest) {
+            this(maxBodyBytes, maxEventBytes, maxEventsPerRequest, 0);
+        }
+
+        /** The in-flight budget in bytes: {@link #maxInflightBytes}, or chosen from the heap when zero. */
+        public long inflightBudget() {
+            if (maxInflightBytes > 0) {
+                return maxInflightBytes;
+            }
+            return Math.max(maxBodyBytes, Runtime.getRuntime().maxMemory() / 8);
+        }
     }
 
     /**
@@ -176,7 +192,10 @@ public record ServerConfig(String bind, int port, Store store, Limits limits, Re
             port = (int) r.integer(server.get("port"), "server.port", port, 0, 65_535);
             JsonNode l = server.path("limits");
             if (!l.isMissingNode()) {
-                r.keys(l, "server.limits", Set.of("max_body_bytes", "max_event_bytes", "max_events_per_request"));
+                r.keys(
+                        l,
+                        "server.limits",
+                        Set.of("max_body_bytes", "max_event_bytes", "max_events_per_request", "max_inflight_bytes"));
                 limits = new Limits(
                         r.size(l.get("max_body_bytes"), "server.limits.max_body_bytes", limits.maxBodyBytes()),
                         r.size(l.get("max_event_bytes"), "server.limits.max_event_bytes", limits.maxEventBytes()),
@@ -185,7 +204,11 @@ public record ServerConfig(String bind, int port, Store store, Limits limits, Re
                                 "server.limits.max_events_per_request",
                                 limits.maxEventsPerRequest(),
                                 1,
-                                Integer.MAX_VALUE));
+                                Integer.MAX_VALUE),
+                        r.size(
+                                l.get("max_inflight_bytes"),
+                                "server.limits.max_inflight_bytes",
+                                limits.maxInflightBytes()));
             }
         }
         Store store = config.store;

@@ -40,10 +40,15 @@ final class EventBodies {
      * @param contentLength the body's declared length, or -1 when not declared (chunked)
      */
     static Body read(
-            String contentType, InputStream body, long contentLength, ServerConfig.Limits limits, Envelope envelope)
+            String contentType,
+            InputStream body,
+            long contentLength,
+            ServerConfig.Limits limits,
+            Envelope envelope,
+            Admission.Ticket ticket)
             throws IOException {
         String type = mediaType(contentType);
-        byte[] bytes = readLimited(body, contentLength, limits.maxBodyBytes());
+        byte[] bytes = readLimited(body, contentLength, limits.maxBodyBytes(), ticket);
         List<String> texts = new ArrayList<>();
         List<JsonNode> events =
                 switch (type) {
@@ -82,10 +87,9 @@ final class EventBodies {
      * The whole body, refused past {@code max} bytes: read straight into an array of its
      * declared length when there is one (no copies), else collected as it comes.
      */
-    private static byte[] readLimited(InputStream in, long declared, long max) throws IOException {
-        if (declared > max) {
-            throw bodyTooLarge(max);
-        }
+    private static byte[] readLimited(InputStream in, long declared, long max, Admission.Ticket ticket)
+            throws IOException {
+        checkDeclaredLength(declared, max);
         if (declared >= 0) {
             byte[] body = new byte[(int) declared];
             int n = in.readNBytes(body, 0, body.length);
@@ -105,9 +109,21 @@ final class EventBodies {
             if (total > max) {
                 throw bodyTooLarge(max);
             }
+            ticket.cover(2 * total); // what is read, and the array it is copied into at the end
             out.write(buffer, 0, n);
         }
         return out.toByteArray();
+    }
+
+    /** Refuses (413) a request whose declared length is past the body limit, before anything is read. */
+    static void checkDeclaredLength(long declared, ServerConfig.Limits limits) {
+        checkDeclaredLength(declared, limits.maxBodyBytes());
+    }
+
+    private static void checkDeclaredLength(long declared, long max) {
+        if (declared > max) {
+            throw bodyTooLarge(max);
+        }
     }
 
     private static ApiException bodyTooLarge(long max) {

@@ -47,11 +47,16 @@ public final class HttpApi {
 
     private static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
 
+    /** Said when an append was queued but not confirmed: the log may still store it. */
+    private static final String MAY_BE_STORED = "; they may still be stored: send them again with the same ids"
+            + " (an id already stored is acknowledged, not stored twice)";
+
     private final EventLog log;
     private final EventStore store;
     private final LiveEvents live;
     private final ServerConfig.Limits limits;
     private final PrometheusMeterRegistry meters;
+    private final Admission admission;
 
     public HttpApi(EventLog log, LiveEvents live, ServerConfig.Limits limits, PrometheusMeterRegistry meters) {
         this.log = log;
@@ -59,6 +64,8 @@ public final class HttpApi {
         this.live = live;
         this.limits = limits;
         this.meters = meters;
+        this.admission = new Admission(limits.inflightBudget(), Admission.WAIT);
+        admission.bindTo(meters);
     }
 
     /** Registers the routes and error handlers on {@code app}. */
@@ -86,8 +93,17 @@ public final class HttpApi {
 
     /** {@code POST /v1/events}: answers after the events are durable. */
     private void append(Context ctx) throws IOException {
-        EventBodies.Body request =
-                EventBodies.read(ctx.contentType(), ctx.bodyInputStream(), ctx.contentLength(), limits, log.envelope());
+        long declared = ctx.contentLength();
+        EventBodies.checkDeclaredLength(declared, limits);
+        try (Admission.Ticket ticket = admission.admit(declared)) {
+            append(
+                    ctx,
+                    EventBodies.read(
+                            ctx.contentType(), ctx.bodyInputStream(), declared, limits, log.envelope(), ticket));
+        }
+    }
+
+    private void append(Context ctx, EventBodies.Body request) {
         List<JsonNode> documents = request.events();
         EventLog.AppendResult result;
         try {
@@ -100,8 +116,12 @@ public final class HttpApi {
                     ErrorCode.INVALID_EVENT, e.getMessage(), Json.object().put("index", e.index()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ApiException(ErrorCode.UNAVAILABLE, "interrupted before the events were stored");
-        } catch (ExecutionException | TimeoutException e) {
+            throw new ApiException(
+                    ErrorCode.UNAVAILABLE, "interrupted before the events were confirmed durable" + MAY_BE_STORED);
+        } catch (TimeoutException e) {
+            throw new ApiException(
+                    ErrorCode.UNAVAILABLE, "the events were not confirmed durable within 60 s" + MAY_BE_STORED);
+        } catch (ExecutionException e) {
             throw new ApiException(
                     ErrorCode.UNAVAILABLE,
                     "the events could not be stored: " + (e.getCause() == null ? e : e.getCause()).getMessage());
@@ -277,6 +297,9 @@ public final class HttpApi {
     }
 
     private static void error(Context ctx, ErrorCode code, String message, JsonNode detail) {
+        if (code == ErrorCode.UNAVAILABLE) {
+            ctx.header("Retry-After", "1");
+        }
         ctx.status(code.status()).contentType("application/json").result(errorJson(code, message, detail));
     }
 

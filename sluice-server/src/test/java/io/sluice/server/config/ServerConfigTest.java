@@ -35,7 +35,7 @@ class ServerConfigTest {
                 server:
                   bind: 0.0.0.0
                   port: 9000
-                  limits: {max_body_bytes: 2MiB, max_event_bytes: 64KB, max_events_per_request: 500}
+                  limits: {max_body_bytes: 2MiB, max_event_bytes: 64KB, max_events_per_request: 500, max_inflight_bytes: 256MiB}
                 store:
                   type: sqlite
                   path: data/events
@@ -44,7 +44,11 @@ class ServerConfigTest {
                 """));
         assertThat(c.bind()).isEqualTo("0.0.0.0");
         assertThat(c.port()).isEqualTo(9000);
-        assertThat(c.limits()).isEqualTo(new ServerConfig.Limits(2L << 20, 64_000, 500));
+        assertThat(c.limits()).isEqualTo(new ServerConfig.Limits(2L << 20, 64_000, 500, 256L << 20));
+        assertThat(c.limits().inflightBudget()).isEqualTo(256L << 20);
+        assertThat(ServerConfig.Limits.DEFAULT.inflightBudget())
+                .as("by default the larger of the body limit and an eighth of the heap")
+                .isEqualTo(Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 8));
         assertThat(c.store().path()).isEqualTo(dir.toAbsolutePath().resolve("data/events"));
         assertThat(c.retention()).isEqualTo(new ServerConfig.Retention(1000, 1_000_000_000L, Duration.ofDays(7)));
         assertThat(c.envelope()).isEqualTo(Envelope.WINCHESTER);
