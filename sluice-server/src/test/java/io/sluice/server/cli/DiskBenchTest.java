@@ -6,6 +6,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,24 +27,18 @@ class DiskBenchTest {
         return new Run(exit, out.toString(), err.toString());
     }
 
+    /** One measured second without warm-up over a 1 MB scratch file in {@code data}, with {@code options}. */
+    private static Run disk(Path data, String... options) {
+        List<String> args = new ArrayList<>(List.of(
+                "bench", "disk", "--data", data.toString(), "--seconds", "1", "--warmup", "0", "--file-mb", "1"));
+        args.addAll(List.of(options));
+        return sluice(args.toArray(String[]::new));
+    }
+
     @Test
     void commitsOnScheduleReportsTheirLatencyAndLeavesNothingBehind() throws Exception {
         Path data = dir.resolve("data");
-        Run run = sluice(
-                "bench",
-                "disk",
-                "--data",
-                data.toString(),
-                "--bytes",
-                "8192",
-                "--rate",
-                "100",
-                "--seconds",
-                "1",
-                "--warmup",
-                "0",
-                "--file-mb",
-                "1");
+        Run run = disk(data, "--bytes", "8192", "--rate", "100");
 
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.out())
@@ -59,23 +55,7 @@ class DiskBenchTest {
 
     @Test
     void backToBackWithFdatasync() {
-        Run run = sluice(
-                "bench",
-                "disk",
-                "--data",
-                dir.toString(),
-                "--bytes",
-                "4096",
-                "--rate",
-                "0",
-                "--sync",
-                "fdatasync",
-                "--seconds",
-                "1",
-                "--warmup",
-                "0",
-                "--file-mb",
-                "1");
+        Run run = disk(dir, "--bytes", "4096", "--rate", "0", "--sync", "fdatasync");
 
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.out()).contains("4,096 bytes per commit, fdatasync, back to back");
