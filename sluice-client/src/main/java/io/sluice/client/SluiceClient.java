@@ -2,6 +2,7 @@ package io.sluice.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.f4b6a3.uuid.UuidCreator;
 import io.sluice.api.ErrorCode;
 import io.sluice.api.Json;
 import java.io.IOException;
@@ -15,29 +16,55 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A connection to a Sluice server: log events, and build consumers. Thread-safe; one per
  * application is enough.
  *
- * <p>An event logged with {@code log(type, data)} is stored as {@code {"type": type, "data": data}}
- * with a generated id and the ingest time; every {@code log} call returns once the server has
- * stored the events durably.
+ * <p>An event logged with {@code log(type, data)} is stored as {@code {"id": id, "type": type,
+ * "data": data}} with an id the client makes (a time-ordered UUID) and the ingest time; every
+ * {@code log} call returns once the server has stored the events durably.
+ *
+ * <p><b>Retries.</b> When the server cannot be reached or answers 503 (stopping, busy, or not
+ * sure the events were stored), a request whose events all carry ids is sent again, with
+ * backoff from 100 ms to 5 s, for up to {@link #DEFAULT_RETRY} ({@link #retryingFor}). Sending
+ * it again is safe: an id already stored is acknowledged with its offset, not stored twice.
+ * The events {@code log} and {@code logAll} make always carry ids; documents given to
+ * {@link #logDocuments} are retried only if each has its own {@code id}.
  */
 public final class SluiceClient {
+    /** How long appends are retried by default. */
+    public static final Duration DEFAULT_RETRY = Duration.ofSeconds(30);
+
+    private static final long FIRST_BACKOFF_MILLIS = 100;
+    private static final long MAX_BACKOFF_MILLIS = 5_000;
+
     private final URI base;
     private final HttpClient http;
+    private final Duration retryFor;
 
-    private SluiceClient(URI base) {
+    private SluiceClient(URI base, HttpClient http, Duration retryFor) {
         this.base = base;
-        this.http =
-                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        this.http = http;
+        this.retryFor = retryFor;
     }
 
     /** A client of the server at {@code url}, such as {@code http://127.0.0.1:8470}. */
     public static SluiceClient connect(String url) {
         Objects.requireNonNull(url, "url");
-        return new SluiceClient(URI.create(url.endsWith("/") ? url : url + "/"));
+        return new SluiceClient(
+                URI.create(url.endsWith("/") ? url : url + "/"),
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(),
+                DEFAULT_RETRY);
+    }
+
+    /** The same client, retrying appends for up to {@code window} ({@link Duration#ZERO}: never). */
+    public SluiceClient retryingFor(Duration window) {
+        if (window.isNegative()) {
+            throw new IllegalArgumentException("a retry window cannot be negative: " + window);
+        }
+        return new SluiceClient(base, http, window);
     }
 
     /** Logs an event of {@code type} with {@code data} (any value Jackson can write: a map, a record, a string). */
@@ -63,12 +90,17 @@ public final class SluiceClient {
     /** Logs whole event documents in one request (envelope fields and all): all or none. */
     public List<Logged> logDocuments(List<? extends JsonNode> documents) {
         StringBuilder body = new StringBuilder();
+        boolean allHaveIds = true;
         for (JsonNode d : documents) {
             body.append(Json.write(d)).append('\n');
+            JsonNode id = d.path("id");
+            allHaveIds &= id.isTextual() || id.isIntegralNumber();
         }
-        JsonNode answer = call(HttpRequest.newBuilder(base.resolve("v1/events"))
+        HttpRequest request = HttpRequest.newBuilder(base.resolve("v1/events"))
                 .header("Content-Type", "application/x-ndjson")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString(), StandardCharsets.UTF_8)));
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString(), StandardCharsets.UTF_8))
+                .build();
+        JsonNode answer = allHaveIds ? callRetrying(request) : call(request);
         List<Logged> logged = new ArrayList<>();
         for (int i = 0; i < answer.path("ids").size(); i++) {
             logged.add(new Logged(
@@ -88,6 +120,7 @@ public final class SluiceClient {
             throw new IllegalArgumentException("an event type must not be empty");
         }
         ObjectNode doc = Json.object();
+        doc.put("id", UuidCreator.getTimeOrderedEpoch().toString());
         doc.put("type", type);
         doc.set("data", Json.mapper().valueToTree(data));
         return doc;
@@ -126,10 +159,40 @@ public final class SluiceClient {
                 .POST(HttpRequest.BodyPublishers.ofString(Json.write(body))));
     }
 
+    /**
+     * Sends a request that is safe to send again (its events carry ids) until it is answered
+     * without a passing failure or the retry window is over.
+     */
+    private JsonNode callRetrying(HttpRequest request) {
+        long deadline = System.nanoTime() + retryFor.toNanos();
+        long backoff = FIRST_BACKOFF_MILLIS;
+        while (true) {
+            try {
+                return call(request);
+            } catch (SluiceException e) {
+                boolean passing = e.code() == null || e.code() == ErrorCode.UNAVAILABLE;
+                if (!passing || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff) > deadline) {
+                    throw e;
+                }
+            }
+            try {
+                TimeUnit.MILLISECONDS.sleep(backoff);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new SluiceException(null, "interrupted while waiting to send the events again", ie);
+            }
+            backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+        }
+    }
+
     private JsonNode call(HttpRequest.Builder request) {
+        return call(request.build());
+    }
+
+    private JsonNode call(HttpRequest request) {
         HttpResponse<String> response;
         try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new SluiceException(null, "cannot reach Sluice at " + base + ": " + e, e);
         } catch (InterruptedException e) {

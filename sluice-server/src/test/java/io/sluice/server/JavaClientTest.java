@@ -18,7 +18,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,6 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * after its deliveries, a graceful stop and a resume, a server restart ridden out.
  */
 class JavaClientTest {
+    private static final String UUID_V7 = "[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}";
+
     @TempDir
     Path data;
 
@@ -84,6 +88,41 @@ class JavaClientTest {
                 .isInstanceOfSatisfying(
                         SluiceException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_EVENT))
                 .hasMessageContaining("type");
+    }
+
+    @Test
+    void logSendsAgainUntilTheServerIsBackAndTheEventIsStoredOnce() throws Exception {
+        client.log("beat", Map.of("n", 1));
+        int port = URI.create(server.url()).getPort();
+        server.close();
+        CompletableFuture<SluiceServer> restarted = CompletableFuture.supplyAsync(
+                () -> SluiceServer.start(ServerConfig.defaults(data).withPort(port)),
+                CompletableFuture.delayedExecutor(500, TimeUnit.MILLISECONDS));
+        try {
+            Logged second = client.log("beat", Map.of("n", 2)); // refused at first, sent again until answered
+
+            assertThat(second.offset()).isEqualTo(2);
+            assertThat(second.id()).matches(UUID_V7);
+        } finally {
+            server = restarted.get(30, TimeUnit.SECONDS);
+        }
+        assertThat(server.log().store().lastOffset()).isEqualTo(2);
+    }
+
+    @Test
+    void whatIsNotSafeToSendAgainFailsAtOnce() {
+        server.close();
+        server = null;
+        long started = System.nanoTime();
+
+        assertThatThrownBy(() -> client.retryingFor(Duration.ZERO).log("beat", Map.of("n", 1)))
+                .isInstanceOf(SluiceException.class)
+                .hasMessageContaining("cannot reach Sluice");
+        // Documents without ids would be stored twice if an answer were lost: sent once.
+        assertThatThrownBy(() -> client.logDocuments(List.of(Json.parse("{\"type\":\"beat\"}"))))
+                .isInstanceOf(SluiceException.class)
+                .hasMessageContaining("cannot reach Sluice");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(SluiceClient.DEFAULT_RETRY);
     }
 
     @Test
