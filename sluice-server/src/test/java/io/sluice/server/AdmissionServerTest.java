@@ -84,6 +84,15 @@ class AdmissionServerTest {
             await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).until(() -> !waiting.isDone());
             assertThat(server.log().store().lastOffset()).isZero();
 
+            // What the headers alone refuse does not wait for room.
+            HttpResponse<String> wrongType = http.send(
+                    HttpRequest.newBuilder(URI.create(server.url() + "/v1/events"))
+                            .header("Content-Type", "text/plain")
+                            .POST(HttpRequest.BodyPublishers.ofString(other))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(wrongType.statusCode()).isEqualTo(415);
+
             // The slow body completes: it is stored and answered, and the waiting one goes in.
             out.write(rest.getBytes(StandardCharsets.UTF_8));
             out.flush();

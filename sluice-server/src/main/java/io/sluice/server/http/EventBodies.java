@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Turns a {@code POST /v1/events} body into event documents, by content type: a JSON object
@@ -57,12 +58,7 @@ final class EventBodies {
                         ndjson(bytes, texts, envelope);
                     case "application/cloudevents+json" -> cloudEvents(List.of(parse(bytes, "the body")), false);
                     case "application/cloudevents-batch+json" -> cloudEvents(arrayOf(parse(bytes, "the body")), true);
-                    default ->
-                        throw new ApiException(
-                                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                                "unsupported content type '" + contentType
-                                        + "'; use application/json, application/x-ndjson,"
-                                        + " application/cloudevents+json or application/cloudevents-batch+json");
+                    default -> throw unsupported(contentType);
                 };
         if (events.size() > limits.maxEventsPerRequest()) {
             throw new ApiException(
@@ -115,9 +111,31 @@ final class EventBodies {
         return out.toByteArray();
     }
 
-    /** Refuses (413) a request whose declared length is past the body limit, before anything is read. */
-    static void checkDeclaredLength(long declared, ServerConfig.Limits limits) {
+    /**
+     * Refuses a request from its headers alone, before its body is admitted or read: a content
+     * type no reader takes (415), a declared length past the body limit (413).
+     */
+    static void checkHeaders(String contentType, long declared, ServerConfig.Limits limits) {
+        if (!MEDIA_TYPES.contains(mediaType(contentType))) {
+            throw unsupported(contentType);
+        }
         checkDeclaredLength(declared, limits.maxBodyBytes());
+    }
+
+    private static final Set<String> MEDIA_TYPES = Set.of(
+            "application/json",
+            "",
+            "application/x-ndjson",
+            "application/jsonl",
+            "application/ndjson",
+            "application/cloudevents+json",
+            "application/cloudevents-batch+json");
+
+    private static ApiException unsupported(String contentType) {
+        return new ApiException(
+                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                "unsupported content type '" + contentType + "'; use application/json, application/x-ndjson,"
+                        + " application/cloudevents+json or application/cloudevents-batch+json");
     }
 
     private static void checkDeclaredLength(long declared, long max) {

@@ -94,7 +94,7 @@ public final class HttpApi {
     /** {@code POST /v1/events}: answers after the events are durable. */
     private void append(Context ctx) throws IOException {
         long declared = ctx.contentLength();
-        EventBodies.checkDeclaredLength(declared, limits);
+        EventBodies.checkHeaders(ctx.contentType(), declared, limits);
         try (Admission.Ticket ticket = admission.admit(declared)) {
             append(
                     ctx,
