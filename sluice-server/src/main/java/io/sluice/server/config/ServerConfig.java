@@ -209,6 +209,11 @@ public record ServerConfig(String bind, int port, Store store, Limits limits, Re
                                 l.get("max_inflight_bytes"),
                                 "server.limits.max_inflight_bytes",
                                 limits.maxInflightBytes()));
+                if (limits.maxInflightBytes() > 0 && limits.maxInflightBytes() < 1024) {
+                    throw new ConfigException(file + ": server.limits.max_inflight_bytes: must be at least 1KiB (or 0,"
+                            + " the default: the larger of max_body_bytes and an eighth of the heap), not "
+                            + limits.maxInflightBytes());
+                }
             }
         }
         Store store = config.store;

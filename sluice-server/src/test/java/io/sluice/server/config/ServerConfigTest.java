@@ -79,6 +79,10 @@ class ServerConfigTest {
         assertThatThrownBy(() -> ServerConfig.load(file("sever: {}\n"))).hasMessageContaining("unknown key 'sever'");
         assertThatThrownBy(() -> ServerConfig.load(file("store: {type: mongo}\n")))
                 .hasMessageContaining("store.type: must be sqlite or postgres");
+        assertThatThrownBy(() -> ServerConfig.load(file("server: {limits: {max_inflight_bytes: 100}}\n")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("server.limits.max_inflight_bytes: must be at least 1KiB")
+                .hasMessageEndingWith("not 100");
         assertThatThrownBy(() -> ServerConfig.load(file("store: {type: postgres}\n")))
                 .hasMessageContaining("store.url: required with type postgres");
         assertThatThrownBy(() -> ServerConfig.load(file("store: {retention: {max_bytes: lots}}\n")))
