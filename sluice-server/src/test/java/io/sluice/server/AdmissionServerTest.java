@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,6 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AdmissionServerTest {
     private static final int BUDGET = 64 * 1024;
+
+    /** How long the server lets a request wait for room before answering 503. */
+    private static final Duration WAIT_FOR_ROOM = Duration.ofSeconds(30);
 
     @TempDir
     Path data;
@@ -43,7 +47,9 @@ class AdmissionServerTest {
 
     @AfterEach
     void stop() {
-        server.close();
+        if (server != null) {
+            server.close();
+        }
     }
 
     private String metrics() throws Exception {
@@ -52,6 +58,38 @@ class AdmissionServerTest {
                                 .build(),
                         HttpResponse.BodyHandlers.ofString())
                 .body();
+    }
+
+    @Test
+    void closingTheServerDoesNotWaitForRequestsWaitingForRoom() throws Exception {
+        URI uri = URI.create(server.url());
+        try (Socket slow = new Socket(uri.getHost(), uri.getPort())) {
+            slow.getOutputStream()
+                    .write(("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                                    + "Content-Length: 60000\r\n\r\n{\"type\":\"slow\"}\n")
+                            .getBytes(StandardCharsets.UTF_8));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> metrics().contains("sluice_http_inflight_bytes 60416.0"));
+            CompletableFuture<HttpResponse<String>> waiting = http.sendAsync(
+                    HttpRequest.newBuilder(URI.create(server.url() + "/v1/events"))
+                            .header("Content-Type", "application/x-ndjson")
+                            .POST(HttpRequest.BodyPublishers.ofString(
+                                    "{\"type\":\"t\",\"pad\":\"" + "y".repeat(10_000) + "\"}"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> !waiting.isDone());
+
+            long started = System.nanoTime();
+            server.close();
+            server = null;
+
+            // Well within the 30 s a request may wait for room: the waiting one is cut off,
+            // unanswered (its producer sends it again), not waited for.
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(WAIT_FOR_ROOM);
+            Integer status =
+                    waiting.handle((r, e) -> r == null ? null : r.statusCode()).get(10, TimeUnit.SECONDS);
+            assertThat(status).isIn(null, 503);
+        }
     }
 
     @Test
@@ -100,7 +138,7 @@ class AdmissionServerTest {
             String answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             assertThat(answer).startsWith("HTTP/1.1 200").contains("\"accepted\":2");
 
-            HttpResponse<String> otherAnswer = waiting.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            HttpResponse<String> otherAnswer = waiting.get(10, TimeUnit.SECONDS);
             assertThat(otherAnswer.statusCode()).isEqualTo(200);
             assertThat(Json.parse(otherAnswer.body()).path("first_offset").asLong())
                     .isEqualTo(3);
