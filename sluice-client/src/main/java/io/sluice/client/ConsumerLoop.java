@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -40,6 +39,9 @@ public final class ConsumerLoop implements AutoCloseable {
 
     private record Route(String pattern, Pattern regex, Handler handler) {}
 
+    /** The longest pause between tries while the server is unreachable. */
+    private static final long MAX_BACKOFF_MILLIS = 10_000;
+
     private final SluiceClient client;
     private final Builder config;
     private final Thread thread;
@@ -59,20 +61,19 @@ public final class ConsumerLoop implements AutoCloseable {
 
     private void run() {
         List<String> patterns = config.routes.stream().map(Route::pattern).toList();
-        long backoff = 100;
+        Backoff backoff = new Backoff(MAX_BACKOFF_MILLIS);
         while (!stopping) {
             JsonNode answer;
             try {
                 answer = client.next(
                         config.name, config.batchSize, config.wait, config.lease, config.from, patterns, config.filter);
-                backoff = 100;
+                backoff.reset();
             } catch (SluiceException e) {
                 if (!e.retryable()) {
                     config.onError.failed(null, e);
                     return; // a bad request will not get better
                 }
-                sleepQuietly(backoff);
-                backoff = Math.min(backoff * 2, 10_000);
+                backoff.pauseQuietly();
                 continue;
             }
             List<Long> done = new ArrayList<>();
@@ -112,7 +113,7 @@ public final class ConsumerLoop implements AutoCloseable {
     }
 
     private void acknowledge(List<Long> offsets) {
-        long backoff = 100;
+        Backoff backoff = new Backoff(MAX_BACKOFF_MILLIS);
         while (true) {
             try {
                 client.ack(config.name, offsets);
@@ -121,17 +122,8 @@ public final class ConsumerLoop implements AutoCloseable {
                 if (!e.retryable() || stopping) {
                     return; // unacknowledged events are delivered again: nothing is lost
                 }
-                sleepQuietly(backoff);
-                backoff = Math.min(backoff * 2, 10_000);
+                backoff.pauseQuietly();
             }
-        }
-    }
-
-    private static void sleepQuietly(long millis) {
-        try {
-            TimeUnit.MILLISECONDS.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 

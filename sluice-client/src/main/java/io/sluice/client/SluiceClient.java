@@ -37,7 +37,7 @@ public final class SluiceClient {
     /** How long appends are retried by default. */
     public static final Duration DEFAULT_RETRY = Duration.ofSeconds(30);
 
-    private static final long FIRST_BACKOFF_MILLIS = 100;
+    /** The longest pause between two tries of an append. */
     private static final long MAX_BACKOFF_MILLIS = 5_000;
 
     private final URI base;
@@ -165,23 +165,22 @@ public final class SluiceClient {
      */
     private JsonNode callRetrying(HttpRequest request) {
         long deadline = System.nanoTime() + retryFor.toNanos();
-        long backoff = FIRST_BACKOFF_MILLIS;
+        Backoff backoff = new Backoff(MAX_BACKOFF_MILLIS);
         while (true) {
             try {
                 return call(request);
             } catch (SluiceException e) {
                 boolean passing = e.code() == null || e.code() == ErrorCode.UNAVAILABLE;
-                if (!passing || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff) > deadline) {
+                if (!passing || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff.nextMillis()) > deadline) {
                     throw e;
                 }
             }
             try {
-                TimeUnit.MILLISECONDS.sleep(backoff);
+                backoff.pause();
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 throw new SluiceException(null, "interrupted while waiting to send the events again", ie);
             }
-            backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
         }
     }
 

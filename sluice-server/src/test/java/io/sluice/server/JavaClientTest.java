@@ -161,26 +161,27 @@ class JavaClientTest {
                 .isEqualTo(3);
     }
 
+    /** Runs a loop of consumer {@code name} until it has handled {@code count} ticks, stops it; the ticks' numbers. */
+    private List<Integer> runUntilHandled(String name, int count) {
+        List<Integer> handled = new CopyOnWriteArrayList<>();
+        try (ConsumerLoop loop = fastConsumer(name)
+                .on("tick", event -> handled.add(event.data().path("n").asInt()))
+                .start()) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> loop.handled() == count);
+        }
+        return handled;
+    }
+
     @Test
     void aStoppedLoopLeavesItsPositionAndTheNextOneGoesOnFromThere() {
         for (int i = 1; i <= 5; i++) {
             client.log("tick", Map.of("n", i));
         }
-        List<Integer> firstRun = new CopyOnWriteArrayList<>();
-        try (ConsumerLoop loop = fastConsumer("ticker")
-                .on("tick", event -> firstRun.add(event.data().path("n").asInt()))
-                .start()) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> loop.handled() == 5);
-        }
+        List<Integer> firstRun = runUntilHandled("ticker", 5);
         for (int i = 6; i <= 7; i++) {
             client.log("tick", Map.of("n", i));
         }
-        List<Integer> secondRun = new CopyOnWriteArrayList<>();
-        try (ConsumerLoop loop = fastConsumer("ticker")
-                .on("tick", event -> secondRun.add(event.data().path("n").asInt()))
-                .start()) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> loop.handled() == 2);
-        }
+        List<Integer> secondRun = runUntilHandled("ticker", 2);
         assertThat(firstRun).containsExactly(1, 2, 3, 4, 5);
         assertThat(secondRun).containsExactly(6, 7);
     }

@@ -97,7 +97,7 @@ final class DiskBench implements Callable<Integer> {
             throw new InvalidInputException(
                     "--bytes, --seconds and --file-mb must be positive; --warmup and --rate not negative");
         }
-        if ((long) fileMegabytes * MIB < bytes) {
+        if (fileBytes() < bytes) {
             throw new InvalidInputException("--file-mb must hold at least one commit of --bytes");
         }
         if (Files.exists(data) && !Files.isDirectory(data)) {
@@ -118,50 +118,39 @@ final class DiskBench implements Callable<Integer> {
                     seconds,
                     warmup);
             out.flush();
-            long size = allocate(file);
-            Histogram latency = measure(file, size);
+            allocate(file);
+            Histogram latency = measure(file);
             long commits = latency.getTotalCount();
-            out.printf(
-                    Locale.ROOT,
-                    "%12s %10s %10s %10s %10s %10s%n",
-                    "commits/s",
-                    "MB/s",
-                    "p50 ms",
-                    "p99 ms",
-                    "p99.9 ms",
-                    "max ms");
-            out.printf(
-                    Locale.ROOT,
-                    "%,12.0f %10.1f %10.2f %10.2f %10.2f %10.2f%n",
-                    commits / (double) seconds,
-                    commits * (double) bytes / seconds / 1e6,
-                    latency.getValueAtPercentile(50) / 1e6,
-                    latency.getValueAtPercentile(99) / 1e6,
-                    latency.getValueAtPercentile(99.9) / 1e6,
-                    latency.getMaxValue() / 1e6);
-            out.flush();
+            ThroughputTable.print(
+                    out, "commits/s", commits / (double) seconds, commits * (double) bytes / seconds, latency);
             return 0;
         } finally {
             Files.deleteIfExists(scratch);
         }
     }
 
+    private long fileBytes() {
+        return (long) fileMegabytes * MIB;
+    }
+
     /** Writes the whole scratch file once and flushes it, so commits overwrite allocated blocks. */
-    private long allocate(FileChannel file) throws IOException {
-        long size = (long) fileMegabytes * MIB;
+    private void allocate(FileChannel file) throws IOException {
         ByteBuffer block = ByteBuffer.allocateDirect(MIB);
-        for (long at = 0; at < size; at += MIB) {
-            block.clear();
-            while (block.hasRemaining()) {
-                file.write(block, at + block.position());
-            }
+        for (long at = 0; at < fileBytes(); at += MIB) {
+            writeFully(file, block, at);
         }
         file.force(true);
-        return size;
+    }
+
+    private static void writeFully(FileChannel file, ByteBuffer block, long position) throws IOException {
+        block.clear();
+        while (block.hasRemaining()) {
+            file.write(block, position + block.position());
+        }
     }
 
     /** Commits on schedule (or back to back) for the warm-up and the measured seconds. */
-    private Histogram measure(FileChannel file, long size) {
+    private Histogram measure(FileChannel file) {
         Histogram latency = new Histogram(Duration.ofSeconds(60).toNanos(), 3);
         ByteBuffer block = ByteBuffer.allocateDirect(bytes);
         for (int i = 0; i < bytes; i++) {
@@ -178,7 +167,7 @@ final class DiskBench implements Callable<Integer> {
                 LockSupport.parkNanos(scheduled - System.nanoTime());
             }
             long began = rate > 0 ? scheduled : System.nanoTime();
-            if (position + bytes > size) {
+            if (position + bytes > fileBytes()) {
                 position = 0;
             }
             commit(file, block, position);
@@ -194,10 +183,7 @@ final class DiskBench implements Callable<Integer> {
 
     private void commit(FileChannel file, ByteBuffer block, long position) {
         try {
-            block.clear();
-            while (block.hasRemaining()) {
-                file.write(block, position + block.position());
-            }
+            writeFully(file, block, position);
             file.force(sync == Sync.fsync);
         } catch (IOException e) {
             throw new UncheckedIOException("writing the scratch file in " + data, e);

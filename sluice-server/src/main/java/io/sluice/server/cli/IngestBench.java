@@ -153,8 +153,9 @@ final class IngestBench implements Callable<Integer> {
         templates = events(10_000).stream()
                 .map(json -> json.substring(1).getBytes(StandardCharsets.UTF_8))
                 .toList();
-        double averageBytes =
-                templates.stream().mapToInt(t -> t.length).average().orElse(0) + 31;
+        // Every template once, as sent (with an id of the chosen kind), less the newlines.
+        Body sample = body(templates.size());
+        double averageBytes = (sample.size - templates.size()) / (double) templates.size();
         Spawned server = spawn ? Spawned.start(postgres, serverJavaOptions) : null; // else this.server names the target
         try {
             String target = server != null ? server.url : this.server.base();
@@ -180,24 +181,12 @@ final class IngestBench implements Callable<Integer> {
             out.flush();
             HeapSampler heap = new HeapSampler(target, server);
             Result result = rate > 0 ? fixedRate(target, heap) : closedLoops(target, heap);
-            out.printf(
-                    Locale.ROOT,
-                    "%14s %12s %10s %10s %10s %10s%n",
+            ThroughputTable.print(
+                    out,
                     "events/s",
-                    "MB/s",
-                    "p50 ms",
-                    "p99 ms",
-                    "p99.9 ms",
-                    "max ms");
-            out.printf(
-                    Locale.ROOT,
-                    "%,14.0f %12.1f %10.2f %10.2f %10.2f %10.2f%n",
                     result.events / (double) seconds,
-                    result.events * averageBytes / seconds / 1e6,
-                    result.latency.getValueAtPercentile(50) / 1e6,
-                    result.latency.getValueAtPercentile(99) / 1e6,
-                    result.latency.getValueAtPercentile(99.9) / 1e6,
-                    result.latency.getMaxValue() / 1e6);
+                    result.events * averageBytes / seconds,
+                    result.latency);
             out.printf(Locale.ROOT, "server memory (MB), sampled every second: %s%n", heap.summary());
             if (result.failures > 0) {
                 out.printf(Locale.ROOT, "%d requests failed: first: %s%n", result.failures, result.firstFailure);
@@ -306,8 +295,12 @@ final class IngestBench implements Callable<Integer> {
      * CPU, which it shares with the server it measures.
      */
     private Body body() {
-        Body b = new Body(batch * (EVENT_BYTES + 64));
-        for (int i = 0; i < batch; i++) {
+        return body(batch);
+    }
+
+    private Body body(int events) {
+        Body b = new Body(events * (EVENT_BYTES + 64));
+        for (int i = 0; i < events; i++) {
             long n = sequence.getAndIncrement();
             byte[] template = templates.get((int) (n % templates.size()));
             if (ids == Ids.none) {

@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
+import java.util.Map;
 
 /**
  * Turns a {@code POST /v1/events} body into event documents, by content type: a JSON object
@@ -35,30 +35,65 @@ final class EventBodies {
      */
     record Body(List<JsonNode> events, List<String> texts) {}
 
+    /** The body formats, by the content type that names them. */
+    enum Format {
+        JSON,
+        NDJSON,
+        CLOUD_EVENT,
+        CLOUD_EVENT_BATCH;
+
+        private static final Map<String, Format> BY_MEDIA_TYPE = Map.of(
+                "", JSON,
+                "application/json", JSON,
+                "application/x-ndjson", NDJSON,
+                "application/jsonl", NDJSON,
+                "application/ndjson", NDJSON,
+                "application/cloudevents+json", CLOUD_EVENT,
+                "application/cloudevents-batch+json", CLOUD_EVENT_BATCH);
+    }
+
     /**
-     * Reads a body; plain NDJSON lines are read only as far as {@code envelope}'s fields.
+     * Refuses a request from its headers alone, before its body is admitted or read: a content
+     * type no reader takes (415), a declared length past the body limit (413).
+     *
+     * @return the format the body is read in
+     */
+    static Format checkHeaders(String contentType, long declared, ServerConfig.Limits limits) {
+        Format format = Format.BY_MEDIA_TYPE.get(mediaType(contentType));
+        if (format == null) {
+            throw new ApiException(
+                    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported content type '" + contentType + "'; use application/json, application/x-ndjson,"
+                            + " application/cloudevents+json or application/cloudevents-batch+json");
+        }
+        if (declared > limits.maxBodyBytes()) {
+            throw bodyTooLarge(limits.maxBodyBytes());
+        }
+        return format;
+    }
+
+    /**
+     * Reads a body whose headers {@link #checkHeaders} passed; plain NDJSON lines are read only
+     * as far as {@code envelope}'s fields.
      *
      * @param contentLength the body's declared length, or -1 when not declared (chunked)
      */
     static Body read(
-            String contentType,
+            Format format,
             InputStream body,
             long contentLength,
             ServerConfig.Limits limits,
             Envelope envelope,
             Admission.Ticket ticket)
             throws IOException {
-        String type = mediaType(contentType);
         byte[] bytes = readLimited(body, contentLength, limits.maxBodyBytes(), ticket);
         List<String> texts = new ArrayList<>();
         List<JsonNode> events =
-                switch (type) {
-                    case "application/json", "" -> json(bytes);
-                    case "application/x-ndjson", "application/jsonl", "application/ndjson" ->
-                        ndjson(bytes, texts, envelope);
-                    case "application/cloudevents+json" -> cloudEvents(List.of(parse(bytes, "the body")), false);
-                    case "application/cloudevents-batch+json" -> cloudEvents(arrayOf(parse(bytes, "the body")), true);
-                    default -> throw unsupported(contentType);
+                switch (format) {
+                    case JSON -> json(bytes);
+                    case NDJSON -> ndjson(bytes, texts, envelope);
+                    case CLOUD_EVENT -> cloudEvents(List.of(parse(bytes, "the body")), false);
+                    case CLOUD_EVENT_BATCH -> cloudEvents(arrayOf(parse(bytes, "the body")), true);
                 };
         if (events.size() > limits.maxEventsPerRequest()) {
             throw new ApiException(
@@ -85,8 +120,7 @@ final class EventBodies {
      */
     private static byte[] readLimited(InputStream in, long declared, long max, Admission.Ticket ticket)
             throws IOException {
-        checkDeclaredLength(declared, max);
-        if (declared >= 0) {
+        if (declared >= 0) { // not past max: checkHeaders refused that
             byte[] body = new byte[(int) declared];
             int n = in.readNBytes(body, 0, body.length);
             if (n < body.length) {
@@ -109,39 +143,6 @@ final class EventBodies {
             out.write(buffer, 0, n);
         }
         return out.toByteArray();
-    }
-
-    /**
-     * Refuses a request from its headers alone, before its body is admitted or read: a content
-     * type no reader takes (415), a declared length past the body limit (413).
-     */
-    static void checkHeaders(String contentType, long declared, ServerConfig.Limits limits) {
-        if (!MEDIA_TYPES.contains(mediaType(contentType))) {
-            throw unsupported(contentType);
-        }
-        checkDeclaredLength(declared, limits.maxBodyBytes());
-    }
-
-    private static final Set<String> MEDIA_TYPES = Set.of(
-            "application/json",
-            "",
-            "application/x-ndjson",
-            "application/jsonl",
-            "application/ndjson",
-            "application/cloudevents+json",
-            "application/cloudevents-batch+json");
-
-    private static ApiException unsupported(String contentType) {
-        return new ApiException(
-                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                "unsupported content type '" + contentType + "'; use application/json, application/x-ndjson,"
-                        + " application/cloudevents+json or application/cloudevents-batch+json");
-    }
-
-    private static void checkDeclaredLength(long declared, long max) {
-        if (declared > max) {
-            throw bodyTooLarge(max);
-        }
     }
 
     private static ApiException bodyTooLarge(long max) {

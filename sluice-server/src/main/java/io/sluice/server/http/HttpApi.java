@@ -94,12 +94,9 @@ public final class HttpApi {
     /** {@code POST /v1/events}: answers after the events are durable. */
     private void append(Context ctx) throws IOException {
         long declared = ctx.contentLength();
-        EventBodies.checkHeaders(ctx.contentType(), declared, limits);
+        EventBodies.Format format = EventBodies.checkHeaders(ctx.contentType(), declared, limits);
         try (Admission.Ticket ticket = admission.admit(declared)) {
-            append(
-                    ctx,
-                    EventBodies.read(
-                            ctx.contentType(), ctx.bodyInputStream(), declared, limits, log.envelope(), ticket));
+            append(ctx, EventBodies.read(format, ctx.bodyInputStream(), declared, limits, log.envelope(), ticket));
         }
     }
 

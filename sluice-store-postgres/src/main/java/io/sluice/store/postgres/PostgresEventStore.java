@@ -5,13 +5,13 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.sluice.core.consume.Consumers;
 import io.sluice.core.consume.SharedConsumerProgress;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.OffsetOutOfRangeException;
 import io.sluice.core.log.SqlStoreQueries;
 import io.sluice.core.log.StoreException;
+import io.sluice.core.log.StoreTimer;
 import io.sluice.core.log.StoredEvent;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 import java.util.function.ToDoubleFunction;
@@ -76,8 +75,12 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
     private volatile Head head;
     private volatile boolean closed;
     private final LongAdder listenerReconnects = new LongAdder();
-    private volatile Timer headLockTimer; // null until bindTo
-    private volatile Timer commitTimer;
+    private final StoreTimer headLockTimer = new StoreTimer(
+            "sluice.postgres.head.lock",
+            "Appends and retention waiting for the head row lock, which every server on the schema takes in turn"
+                    + " (includes the statement's round trip)");
+    private final StoreTimer commitTimer =
+            new StoreTimer("sluice.postgres.commit", "Append commits: PostgreSQL flushing its WAL");
 
     /** The head row: last offset, offset deleted through, retained events and bytes. */
     private record Head(long last, long deletedThrough, long events, long bytes) {}
@@ -183,7 +186,7 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
     private Head lockHead(Connection c) throws SQLException {
         long asked = System.nanoTime();
         Head h = readHead(c, true);
-        record(headLockTimer, asked);
+        headLockTimer.recordSince(asked);
         return h;
     }
 
@@ -248,7 +251,7 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
                 }
                 long committing = System.nanoTime();
                 c.commit();
-                record(commitTimer, committing);
+                commitTimer.recordSince(committing);
                 moved(after);
                 return results;
             } catch (SQLException | RuntimeException e) {
@@ -457,13 +460,8 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
      */
     @Override
     public void bindTo(MeterRegistry meters) {
-        headLockTimer = Timer.builder("sluice.postgres.head.lock")
-                .description("Appends and retention waiting for the head row lock, which every server on the"
-                        + " schema takes in turn (includes the statement's round trip)")
-                .register(meters);
-        commitTimer = Timer.builder("sluice.postgres.commit")
-                .description("Append commits: PostgreSQL flushing its WAL")
-                .register(meters);
+        headLockTimer.bindTo(meters);
+        commitTimer.bindTo(meters);
         var poolState = pool.getHikariPoolMXBean();
         connections(meters, "active", poolState, p -> p.getActiveConnections());
         connections(meters, "idle", poolState, p -> p.getIdleConnections());
@@ -479,12 +477,6 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
                         "Connections of the store's pool: active (in use), idle, pending (threads waiting for one)")
                 .tag("state", state)
                 .register(meters);
-    }
-
-    private static void record(Timer timer, long startedNanos) {
-        if (timer != null) {
-            timer.record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
-        }
     }
 
     // ------------------------------------------------------------------ retention

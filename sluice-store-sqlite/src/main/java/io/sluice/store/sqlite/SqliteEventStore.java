@@ -4,11 +4,11 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.OffsetOutOfRangeException;
 import io.sluice.core.log.SqlStoreQueries;
 import io.sluice.core.log.StoreException;
+import io.sluice.core.log.StoreTimer;
 import io.sluice.core.log.StoredEvent;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -111,8 +111,12 @@ public final class SqliteEventStore implements EventStore {
     private final long pageSize;
     private final long walRestartFrames;
     private volatile long walFrames; // the WAL's length in frames at the last checkpoint; set by the checkpointer
-    private volatile Timer checkpointTimer; // null until bound to a registry
-    private volatile Timer walRestartTimer; // null until bound to a registry
+    private final StoreTimer checkpointTimer = new StoreTimer(
+            "sluice.sqlite.checkpoint",
+            "Background checkpoints: committed pages copied from the WAL into the database");
+    private final StoreTimer walRestartTimer = new StoreTimer(
+            "sluice.sqlite.wal.restart",
+            "The writer copying the WAL's last frames so that it starts over; appends wait meanwhile");
     private volatile boolean walRestartDue; // set by the checkpointer, cleared by the writer
     private final LongAdder walRestarts = new LongAdder(); // writer checkpoints that copied the whole WAL
     private final FilterBuilder filterBuilder = new FilterBuilder();
@@ -248,7 +252,7 @@ public final class SqliteEventStore implements EventStore {
                     askAgainAt = done.frames() + walRestartFrames / 4;
                 }
                 walFrames = done.frames();
-                record(checkpointTimer, started);
+                checkpointTimer.recordSince(started);
             } catch (SQLException | RuntimeException e) { // thrown out, it would end the schedule
                 LOG.warn("SQLite checkpoint of {} failed (will retry): {}", file, e.getMessage());
             }
@@ -387,22 +391,12 @@ public final class SqliteEventStore implements EventStore {
      */
     @Override
     public void bindTo(MeterRegistry meters) {
-        checkpointTimer = Timer.builder("sluice.sqlite.checkpoint")
-                .description("Background checkpoints: committed pages copied from the WAL into the database")
-                .register(meters);
-        walRestartTimer = Timer.builder("sluice.sqlite.wal.restart")
-                .description("The writer copying the WAL's last frames so that it starts over; appends wait meanwhile")
-                .register(meters);
+        checkpointTimer.bindTo(meters);
+        walRestartTimer.bindTo(meters);
         Gauge.builder("sluice.sqlite.wal", this, s -> (double) s.walFrames * s.pageSize)
                 .description("Length of the WAL at the last checkpoint")
                 .baseUnit("bytes")
                 .register(meters);
-    }
-
-    private static void record(Timer timer, long startedNanos) {
-        if (timer != null) {
-            timer.record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
-        }
     }
 
     /** How many times the writer copied the whole WAL so that it could start over. */
@@ -548,7 +542,7 @@ public final class SqliteEventStore implements EventStore {
             if (done.busy()) {
                 return;
             }
-            record(walRestartTimer, started);
+            walRestartTimer.recordSince(started);
             walRestartDue = false;
             if (done.copied() == done.frames()) {
                 walRestarts.increment();
