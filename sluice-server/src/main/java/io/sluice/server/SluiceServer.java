@@ -141,7 +141,9 @@ public final class SluiceServer implements AutoCloseable {
 
     private static EventStore openStore(ServerConfig config, Clock clock) {
         return switch (config.store().type()) {
-            case "sqlite" -> SqliteEventStore.open(config.store().path(), clock);
+            case "sqlite" ->
+                SqliteEventStore.open(
+                        config.store().path(), clock, config.store().compression());
             case "postgres" ->
                 PostgresEventStore.open(config.store().url(), config.store().schema(), clock);
             default ->

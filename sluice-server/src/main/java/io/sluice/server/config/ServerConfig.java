@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sluice.api.Envelope;
+import io.sluice.store.sqlite.Compression;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -42,19 +43,25 @@ public record ServerConfig(String bind, int port, Store store, Limits limits, Re
      * @param path the SQLite data directory
      * @param url the PostgreSQL URL ({@code jdbc:postgresql://...} or {@code postgres://...})
      * @param schema the PostgreSQL schema holding Sluice's tables (default {@code sluice})
+     * @param compression how the SQLite store writes new chunks (default {@code zstd})
      */
-    public record Store(String type, Path path, String url, String schema) {
+    public record Store(String type, Path path, String url, String schema, Compression compression) {
         /** The default PostgreSQL schema. */
         public static final String DEFAULT_SCHEMA = "sluice";
 
-        /** The embedded store in {@code dir}. */
+        /** The embedded store in {@code dir}, compressing chunks with zstd. */
         public static Store sqlite(Path dir) {
-            return new Store("sqlite", dir, null, null);
+            return sqlite(dir, Compression.ZSTD);
+        }
+
+        /** The embedded store in {@code dir}, writing chunks as {@code compression} says. */
+        public static Store sqlite(Path dir, Compression compression) {
+            return new Store("sqlite", dir, null, null, compression);
         }
 
         /** The shared store at {@code url}, in {@code schema}. */
         public static Store postgres(String url, String schema) {
-            return new Store("postgres", null, url, schema);
+            return new Store("postgres", null, url, schema, null);
         }
     }
 
@@ -115,7 +122,8 @@ public record ServerConfig(String bind, int port, Store store, Limits limits, Re
     }
 
     public ServerConfig withDataDir(Path dir) {
-        return new ServerConfig(bind, port, Store.sqlite(dir), limits, retention, envelope);
+        Compression compression = store.compression() != null ? store.compression() : Compression.ZSTD;
+        return new ServerConfig(bind, port, Store.sqlite(dir, compression), limits, retention, envelope);
     }
 
     public ServerConfig withStore(Store newStore) {
@@ -220,11 +228,26 @@ public record ServerConfig(String bind, int port, Store store, Limits limits, Re
         Retention retention = Retention.NONE;
         JsonNode s = root.path("store");
         if (!s.isMissingNode()) {
-            r.keys(s, "store", Set.of("type", "path", "url", "schema", "retention"));
+            r.keys(s, "store", Set.of("type", "path", "url", "schema", "compression", "retention"));
             String type = r.text(s, "store.type", "sqlite");
+            String compression = r.text(s, "store.compression", null);
             switch (type) {
-                case "sqlite" -> store = Store.sqlite(base.resolve(r.text(s, "store.path", "sluice-data")));
+                case "sqlite" -> {
+                    Compression c = Compression.ZSTD;
+                    if (compression != null) {
+                        try {
+                            c = Compression.named(compression);
+                        } catch (IllegalArgumentException e) {
+                            throw new ConfigException(file + ": store.compression: " + e.getMessage());
+                        }
+                    }
+                    store = Store.sqlite(base.resolve(r.text(s, "store.path", "sluice-data")), c);
+                }
                 case "postgres" -> {
+                    if (compression != null) {
+                        throw new ConfigException(file + ": store.compression: only for the sqlite store"
+                                + " (PostgreSQL compresses large values itself)");
+                    }
                     String url = r.text(s, "store.url", null);
                     if (url == null) {
                         throw new ConfigException(file + ": store.url: required with type postgres");

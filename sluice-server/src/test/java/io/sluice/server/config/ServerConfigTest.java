@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.api.Envelope;
+import io.sluice.store.sqlite.Compression;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +26,7 @@ class ServerConfigTest {
         assertThat(c.bind()).isEqualTo("127.0.0.1");
         assertThat(c.port()).isEqualTo(8470);
         assertThat(c.store().path()).isEqualTo(dir.toAbsolutePath().resolve("sluice-data"));
+        assertThat(c.store().compression()).isEqualTo(Compression.ZSTD);
         assertThat(c.retention().limited()).isFalse();
         assertThat(c.envelope()).isEqualTo(Envelope.DEFAULT);
     }
@@ -39,6 +41,7 @@ class ServerConfigTest {
                 store:
                   type: sqlite
                   path: data/events
+                  compression: none
                   retention: {max_events: 1000, max_bytes: 1GB, max_age: 7d}
                 envelope: winchester
                 """));
@@ -50,6 +53,14 @@ class ServerConfigTest {
                 .as("by default the larger of the body limit and an eighth of the heap")
                 .isEqualTo(Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 8));
         assertThat(c.store().path()).isEqualTo(dir.toAbsolutePath().resolve("data/events"));
+        assertThat(c.store().compression()).isEqualTo(Compression.NONE);
+        assertThat(c.withDataDir(dir.resolve("elsewhere")).store().compression())
+                .as("--data keeps the file's compression")
+                .isEqualTo(Compression.NONE);
+        assertThat(ServerConfig.load(file("store: {compression: zstd}\n"))
+                        .store()
+                        .compression())
+                .isEqualTo(Compression.ZSTD);
         assertThat(c.retention()).isEqualTo(new ServerConfig.Retention(1000, 1_000_000_000L, Duration.ofDays(7)));
         assertThat(c.envelope()).isEqualTo(Envelope.WINCHESTER);
         assertThat(ServerConfig.load(file("envelope: {id: uid, type: kind, time: at}\n"))
@@ -83,6 +94,12 @@ class ServerConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("server.limits.max_inflight_bytes: must be at least 1KiB")
                 .hasMessageEndingWith("not 100");
+        assertThatThrownBy(() -> ServerConfig.load(file("store: {compression: gzip}\n")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageEndingWith("store.compression: must be zstd or none, not 'gzip'");
+        assertThatThrownBy(() ->
+                        ServerConfig.load(file("store: {type: postgres, url: 'postgres://db/e', compression: zstd}\n")))
+                .hasMessageContaining("store.compression: only for the sqlite store");
         assertThatThrownBy(() -> ServerConfig.load(file("store: {type: postgres}\n")))
                 .hasMessageContaining("store.url: required with type postgres");
         assertThatThrownBy(() -> ServerConfig.load(file("store: {retention: {max_bytes: lots}}\n")))

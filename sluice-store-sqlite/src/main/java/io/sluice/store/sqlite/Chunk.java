@@ -26,7 +26,8 @@ import java.util.List;
  * events as a JSON array of their texts exactly as received ({@code events}, UTF-8), with
  * their ids, types and UTF-8 sizes as JSON arrays beside it, so that a user can still read it
  * with {@code sqlite3} (and the {@code events} view) while the store cuts the texts out by
- * size, without parsing them.
+ * size, without parsing them. The array may be compressed in the row ({@link Compression});
+ * the other columns never are, and the sizes say how long the array is once decompressed.
  *
  * @param firstOffset the offset of the first event
  * @param ids the events' ids, in order
@@ -123,8 +124,11 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
     static final String INSERT = "INSERT INTO chunks(first_offset, last_offset, ingested, bytes, ids, types, sizes,"
             + " events) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
-    /** Sets the parameters of {@link #INSERT} for this chunk, ingested at {@code ingestedMillis}. */
-    void bind(PreparedStatement insert, long ingestedMillis) throws SQLException {
+    /**
+     * Sets the parameters of {@link #INSERT} for this chunk, ingested at {@code ingestedMillis},
+     * its events kept as {@code compression} says; returns the length of the events column.
+     */
+    int bind(PreparedStatement insert, long ingestedMillis, Compression compression) throws SQLException {
         insert.setLong(1, firstOffset);
         insert.setLong(2, lastOffset());
         insert.setLong(3, ingestedMillis);
@@ -132,7 +136,9 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
         insert.setString(5, stringArray(ids));
         insert.setString(6, stringArray(types));
         insert.setString(7, sizesColumn(sizes));
-        insert.setBytes(8, text);
+        byte[] events = compression.encode(text);
+        insert.setBytes(8, events);
+        return events.length;
     }
 
     private static String sizesColumn(int[] sizes) {
@@ -146,8 +152,8 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
         return s.append(']').toString();
     }
 
-    /** Reads a row back from its columns. */
-    static Chunk fromColumns(long firstOffset, String ids, String types, String sizes, byte[] text) {
+    /** Reads a row back from its columns; {@code events} as stored, compressed or not. */
+    static Chunk fromColumns(long firstOffset, String ids, String types, String sizes, byte[] events) {
         List<String> idList = strings(ids);
         List<String> typeList = strings(types);
         int[] sizeArray = ints(sizes);
@@ -155,6 +161,14 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
             throw new StoreException("corrupt chunk at offset " + firstOffset + ": " + idList.size() + " ids, "
                     + typeList.size() + " types, " + sizeArray.length + " sizes");
         }
+        long length = 1; // '['
+        for (int size : sizeArray) {
+            length += size + 1; // and ',' or ']'
+        }
+        if (length > Integer.MAX_VALUE) {
+            throw new StoreException("corrupt chunk at offset " + firstOffset + ": sizes add up to " + length);
+        }
+        byte[] text = Compression.decode(events, (int) length, firstOffset);
         return new Chunk(firstOffset, idList, typeList, sizeArray, text);
     }
 

@@ -2,6 +2,7 @@ package io.sluice.store.sqlite;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.core.log.EventStore;
@@ -93,7 +94,7 @@ import org.sqlite.SQLiteConfig;
 public final class SqliteEventStore implements EventStore {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SqliteEventStore.class);
 
-    static final int SCHEMA_VERSION = 2;
+    static final int SCHEMA_VERSION = 3;
 
     private static final String CHUNK_COLUMNS = "first_offset, ids, types, sizes, events";
 
@@ -127,11 +128,16 @@ public final class SqliteEventStore implements EventStore {
     private long indexedThrough; // writer only (and open)
     private long cleanedThrough; // writer only (and open)
     private final LongAdder tableLookups = new LongAdder(); // ids looked up in the id table
+    private final Compression compression;
+    private final LongAdder eventBytesWritten = new LongAdder(); // events' texts appended, as received
+    private final LongAdder storedBytesWritten = new LongAdder(); // the same, as written into rows
 
-    private SqliteEventStore(Path file, Clock clock, IdIndex ids, Wal wal) throws SQLException {
+    private SqliteEventStore(Path file, Clock clock, IdIndex ids, Wal wal, Compression compression)
+            throws SQLException {
         this.file = file;
         this.clock = clock;
         this.ids = ids;
+        this.compression = compression;
         String url = "jdbc:sqlite:" + file;
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -355,7 +361,12 @@ public final class SqliteEventStore implements EventStore {
 
     /** Opens the store with a clock for ingest times (retention by age uses them). */
     public static SqliteEventStore open(Path directory, Clock clock) {
-        return open(directory, clock, new IdIndex(IdIndex.FLUSH_AT, IdIndex.DEFAULT_HASH));
+        return open(directory, clock, Compression.ZSTD);
+    }
+
+    /** Opens the store writing new chunks as {@code compression} says (rows already written stay as they are). */
+    public static SqliteEventStore open(Path directory, Clock clock, Compression compression) {
+        return open(directory, clock, new IdIndex(IdIndex.FLUSH_AT, IdIndex.DEFAULT_HASH), Wal.DEFAULT, compression);
     }
 
     /** Opens the store with its id index tuned (tests: a small flush size, a colliding hash). */
@@ -375,9 +386,15 @@ public final class SqliteEventStore implements EventStore {
 
     /** Opens the store with its id index and its WAL's upkeep tuned (tests). */
     static SqliteEventStore open(Path directory, Clock clock, IdIndex ids, Wal wal) {
+        return open(directory, clock, ids, wal, Compression.ZSTD);
+    }
+
+    /** Opens the store with everything tuned (tests). */
+    static SqliteEventStore open(Path directory, Clock clock, IdIndex ids, Wal wal, Compression compression) {
+        compression.checkAvailable();
         try {
             Files.createDirectories(directory);
-            return new SqliteEventStore(directory.resolve("sluice.db"), clock, ids, wal);
+            return new SqliteEventStore(directory.resolve("sluice.db"), clock, ids, wal, compression);
         } catch (IOException | SQLException e) {
             throw new StoreException("cannot open the SQLite store in " + directory + ": " + e.getMessage(), e);
         }
@@ -395,6 +412,14 @@ public final class SqliteEventStore implements EventStore {
         walRestartTimer.bindTo(meters);
         Gauge.builder("sluice.sqlite.wal", this, s -> (double) s.walFrames * s.pageSize)
                 .description("Length of the WAL at the last checkpoint")
+                .baseUnit("bytes")
+                .register(meters);
+        FunctionCounter.builder("sluice.sqlite.event.bytes", eventBytesWritten, LongAdder::sum)
+                .description("Events' texts appended since start, as received")
+                .baseUnit("bytes")
+                .register(meters);
+        FunctionCounter.builder("sluice.sqlite.stored.bytes", storedBytesWritten, LongAdder::sum)
+                .description("The same events as written into chunks' rows (compressed if store.compression says so)")
                 .baseUnit("bytes")
                 .register(meters);
     }
@@ -483,9 +508,10 @@ public final class SqliteEventStore implements EventStore {
                 results.add(new Appended(next, false));
             }
             long addedBytes = 0;
+            long storedBytes = 0;
             long now = clock.millis();
             for (Chunk chunk : Chunk.of(lastOffset + 1, added)) {
-                chunk.bind(insert, now);
+                storedBytes += chunk.bind(insert, now, compression);
                 insert.addBatch();
                 addedBytes += chunk.bytes();
             }
@@ -513,6 +539,8 @@ public final class SqliteEventStore implements EventStore {
                     lastOffset = next;
                     bytes += addedBytes;
                 }
+                eventBytesWritten.add(addedBytes);
+                storedBytesWritten.add(storedBytes);
             }
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(writer);
@@ -972,6 +1000,6 @@ public final class SqliteEventStore implements EventStore {
 
     @Override
     public String toString() {
-        return "SQLite store " + file;
+        return "SQLite store " + file + " (compression " + compression.configName() + ")";
     }
 }

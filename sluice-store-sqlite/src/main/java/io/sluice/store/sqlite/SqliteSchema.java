@@ -21,8 +21,12 @@ import java.util.Map;
  *   <li>{@code meta}: {@code schema_version}, {@code first_offset}, {@code last_offset},
  *       {@code bytes}, {@code ids_indexed_through}, {@code ids_cleaned_through};
  *   <li>the {@code events} view: one row per retained event ({@code log_offset, id, type,
- *       ingested, body}), for people reading the database with {@code sqlite3}.
+ *       ingested, body}), for people reading the database with {@code sqlite3}; {@code body}
+ *       is null for events in compressed rows.
  * </ul>
+ *
+ * <p>Versions: 1 kept a row per event; 2 chunks; 3 chunks that may be compressed (the same
+ * tables: the version only keeps older Sluice versions from reading compressed rows as text).
  */
 final class SqliteSchema {
     private SqliteSchema() {}
@@ -47,21 +51,46 @@ final class SqliteSchema {
                 long version = meta(c).get("schema_version");
                 if (rowPerEvent && version == 1) {
                     fromRowPerEvent(c, ids);
+                } else if (version == 2) {
+                    // Version 3 may compress rows: older versions must not read them as text.
+                    setVersion(c);
                 } else if (version != SqliteEventStore.SCHEMA_VERSION) {
                     throw new StoreException(file + " has schema version " + version + "; this Sluice reads version "
-                            + SqliteEventStore.SCHEMA_VERSION + " (and upgrades version 1)");
+                            + SqliteEventStore.SCHEMA_VERSION + " (and upgrades versions 1 and 2)");
                 }
                 s.executeUpdate("INSERT OR IGNORE INTO meta(key, value)"
                         + " SELECT 'first_offset', value + 1 FROM meta WHERE key = 'last_offset'");
-                s.executeUpdate("CREATE VIEW IF NOT EXISTS events AS SELECT c.first_offset + e.key AS log_offset,"
-                        + " c.ids ->> e.key AS id, c.types ->> e.key AS type, c.ingested AS ingested,"
-                        + " e.value AS body FROM chunks c, json_each(CAST(c.events AS TEXT)) e"
-                        + " WHERE c.first_offset + e.key >= (SELECT value FROM meta WHERE key = 'first_offset')");
+                s.executeUpdate("DROP VIEW IF EXISTS events"); // made again, as this version reads rows
+                s.executeUpdate(EVENTS_VIEW);
                 s.execute("COMMIT");
             } catch (SQLException | RuntimeException e) {
                 s.execute("ROLLBACK");
                 throw e;
             }
+        }
+    }
+
+    /**
+     * A row per retained event: plain rows (their events column a JSON array) with their
+     * bodies, compressed rows ({@link Compression}) with their offsets, ids and types and a
+     * null body, as {@code sqlite3} cannot decompress them. Each half reads only its own rows:
+     * {@code json_each} is given an empty array for the others.
+     */
+    private static final String EVENTS_VIEW = "CREATE VIEW events AS"
+            + " SELECT c.first_offset + e.key AS log_offset, c.ids ->> e.key AS id, c.types ->> e.key AS type,"
+            + " c.ingested AS ingested, e.value AS body"
+            + " FROM chunks c, json_each(CASE WHEN substr(c.events, 1, 1) = X'5B'"
+            + " THEN CAST(c.events AS TEXT) ELSE '[]' END) e"
+            + " WHERE c.first_offset + e.key >= (SELECT value FROM meta WHERE key = 'first_offset')"
+            + " UNION ALL"
+            + " SELECT c.first_offset + e.key, e.value, c.types ->> e.key, c.ingested, NULL"
+            + " FROM chunks c, json_each(CASE WHEN substr(c.events, 1, 1) = X'5B' THEN '[]' ELSE c.ids END) e"
+            + " WHERE c.first_offset + e.key >= (SELECT value FROM meta WHERE key = 'first_offset')";
+
+    private static void setVersion(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate(
+                    "UPDATE meta SET value = " + SqliteEventStore.SCHEMA_VERSION + " WHERE key = 'schema_version'");
         }
     }
 
@@ -118,8 +147,7 @@ final class SqliteSchema {
                     + " (SELECT value + 1 FROM meta WHERE key = 'last_offset')) FROM events");
             s.executeUpdate("UPDATE meta SET value = (SELECT value FROM meta WHERE key = 'last_offset')"
                     + " WHERE key = 'ids_indexed_through'");
-            s.executeUpdate(
-                    "UPDATE meta SET value = " + SqliteEventStore.SCHEMA_VERSION + " WHERE key = 'schema_version'");
+            setVersion(c);
             s.executeUpdate("DELETE FROM meta WHERE key = 'events'");
             s.executeUpdate("DROP TABLE events");
         }

@@ -41,7 +41,7 @@ public final class SqliteBulkLoad {
                     events.add(new NewEvent(id, "bulk", "{\"id\":\"" + id + "\",\"type\":\"bulk\"}"));
                     if (events.size() == Chunk.MAX_EVENTS || offset == count) {
                         for (Chunk chunk : Chunk.of(offset - events.size() + 1, events)) {
-                            chunk.bind(insert, ingestedMillis);
+                            chunk.bind(insert, ingestedMillis, Compression.ZSTD);
                             insert.addBatch();
                             bytes += chunk.bytes();
                         }

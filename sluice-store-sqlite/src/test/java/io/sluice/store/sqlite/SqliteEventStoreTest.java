@@ -1,11 +1,13 @@
 package io.sluice.store.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.EventStoreContract;
+import io.sluice.core.log.StoreException;
 import io.sluice.core.log.StoredEvent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,7 +40,8 @@ class SqliteEventStoreTest extends EventStoreContract {
 
     @Test
     void committedPagesReachTheDatabaseFileOffTheCommitPath() throws Exception {
-        try (SqliteEventStore store = SqliteEventStore.open(dir, clock)) {
+        // uncompressed: the events' 8 MB reach the WAL as they are
+        try (SqliteEventStore store = SqliteEventStore.open(dir, clock, Compression.NONE)) {
             Path db = store.file();
             Path wal = Path.of(db + "-wal");
             for (int batch = 0; batch < 8; batch++) {
@@ -155,10 +158,17 @@ class SqliteEventStoreTest extends EventStoreContract {
         }
     }
 
-    /** A store whose WAL is made to start over past 1 MB, checkpointed every 20 ms. */
+    /**
+     * A store whose WAL is made to start over past 1 MB, checkpointed every 20 ms; uncompressed,
+     * so that what is appended is what the WAL takes.
+     */
     private SqliteEventStore openWithShortWal() {
         return SqliteEventStore.open(
-                dir, clock, new IdIndex(IdIndex.FLUSH_AT, IdIndex.DEFAULT_HASH), new SqliteEventStore.Wal(1 << 20, 20));
+                dir,
+                clock,
+                new IdIndex(IdIndex.FLUSH_AT, IdIndex.DEFAULT_HASH),
+                new SqliteEventStore.Wal(1 << 20, 20),
+                Compression.NONE);
     }
 
     /** {@code count} events of about 1 KB each, with ids {@code e-BATCH-I}. */
@@ -169,6 +179,12 @@ class SqliteEventStoreTest extends EventStoreContract {
             events.add(new EventStore.NewEvent(id, "t", "{\"id\":\"" + id + "\",\"p\":\"" + "x".repeat(1000) + "\"}"));
         }
         return events;
+    }
+
+    private static long textBytes(List<EventStore.NewEvent> events) {
+        return events.stream()
+                .mapToLong(e -> e.json().getBytes(StandardCharsets.UTF_8).length)
+                .sum();
     }
 
     private static List<Long> offsets(List<EventStore.Appended> appended) {
@@ -360,16 +376,24 @@ class SqliteEventStoreTest extends EventStoreContract {
         }
     }
 
-    /** Rows in {@code chunks}, a row per event in the {@code events} view, for people with sqlite3. */
+    /**
+     * Rows in {@code chunks}, a row per event in the {@code events} view, for people with
+     * sqlite3: with their bodies where rows are not compressed, without where they are.
+     */
     @Test
     void theEventsViewShowsOneRowPerRetainedEvent() throws Exception {
         Path viewed = dir.resolve("viewed");
-        try (SqliteEventStore s = SqliteEventStore.open(viewed, clock)) {
+        try (SqliteEventStore s = SqliteEventStore.open(viewed, clock, Compression.NONE)) {
             s.append(List.of(
                     new EventStore.NewEvent("v1", "a.b", "{\"id\":\"v1\",\"x\":1}"),
                     new EventStore.NewEvent("v2", null, "{\"id\":\"v2\",\"x\":\"\u00e9\u4e2d\"}"),
                     new EventStore.NewEvent("v3", "a.c", "{\"id\":\"v3\"}")));
             s.deleteThrough(1);
+        }
+        try (SqliteEventStore s = SqliteEventStore.open(viewed, clock, Compression.ZSTD)) {
+            s.append(List.of(
+                    new EventStore.NewEvent("v4", "a.d", "{\"id\":\"v4\"}"),
+                    new EventStore.NewEvent("v5", null, "{\"id\":\"v5\"}")));
         }
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + viewed.resolve("sluice.db"));
                 Statement st = c.createStatement();
@@ -379,8 +403,122 @@ class SqliteEventStoreTest extends EventStoreContract {
                 rows.add(rs.getLong(1) + " " + rs.getString(2) + " " + rs.getString(3) + " " + rs.getString(4));
             }
             assertThat(rows)
-                    .containsExactly("2 v2 null {\"id\":\"v2\",\"x\":\"\u00e9\u4e2d\"}", "3 v3 a.c {\"id\":\"v3\"}");
+                    .containsExactly(
+                            "2 v2 null {\"id\":\"v2\",\"x\":\"\u00e9\u4e2d\"}",
+                            "3 v3 a.c {\"id\":\"v3\"}",
+                            "4 v4 a.d null",
+                            "5 v5 null null");
         }
+    }
+
+    /** Rows written with and without compression read back the same, whichever setting is on now. */
+    @Test
+    void compressedAndPlainRowsReadTheSame() throws Exception {
+        Path mixed = dir.resolve("mixed");
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        try (SqliteEventStore s = SqliteEventStore.open(mixed, clock, Compression.NONE)) {
+            s.bindTo(meters);
+            s.append(paddedEvents(0, 300));
+            double events =
+                    meters.get("sluice.sqlite.event.bytes").functionCounter().count();
+            assertThat(events).isEqualTo(textBytes(paddedEvents(0, 300)));
+            assertThat(meters.get("sluice.sqlite.stored.bytes")
+                            .functionCounter()
+                            .count())
+                    .as("the JSON array: the events, a comma or bracket each, the opening bracket of two rows")
+                    .isEqualTo(events + 300 + 2);
+        }
+        try (SqliteEventStore s = SqliteEventStore.open(mixed, clock, Compression.ZSTD)) {
+            meters = new SimpleMeterRegistry();
+            s.bindTo(meters);
+            s.append(paddedEvents(1, 300));
+            double stored =
+                    meters.get("sluice.sqlite.stored.bytes").functionCounter().count();
+            double events =
+                    meters.get("sluice.sqlite.event.bytes").functionCounter().count();
+            assertThat(events).isEqualTo(textBytes(paddedEvents(1, 300)));
+            assertThat(stored).as("compressed").isLessThan(events / 4);
+            assertThat(s.stats().bytes())
+                    .as("retention counts events as received")
+                    .isEqualTo(textBytes(paddedEvents(0, 300)) + textBytes(paddedEvents(1, 300)));
+        }
+        assertThat(count(mixed.resolve("sluice.db"), "SELECT count(*) FROM chunks WHERE substr(events, 1, 1) = X'5B'"))
+                .as("plain rows")
+                .isEqualTo(2);
+        for (Compression now : Compression.values()) {
+            try (SqliteEventStore s = SqliteEventStore.open(mixed, clock, now)) {
+                List<StoredEvent> read = s.read(0, 1_000, e -> true).events();
+                List<String> expected = new ArrayList<>();
+                paddedEvents(0, 300).forEach(e -> expected.add(e.json()));
+                paddedEvents(1, 300).forEach(e -> expected.add(e.json()));
+                assertThat(read.stream().map(StoredEvent::json).toList()).isEqualTo(expected);
+                assertThat(s.byId("e-0-299").map(StoredEvent::offset)).contains(300L);
+                assertThat(s.byId("e-1-0").map(StoredEvent::offset)).contains(301L);
+                assertThat(s.append(paddedEvents(1, 1)).get(0).duplicate()).isTrue();
+            }
+        }
+    }
+
+    /** A damaged row is an error naming where it is, never events cut out of the wrong bytes. */
+    @Test
+    void aDamagedRowIsReportedWithItsOffset() throws Exception {
+        Path damaged = dir.resolve("damaged");
+        try (SqliteEventStore s = SqliteEventStore.open(damaged, clock)) {
+            s.append(paddedEvents(0, 10));
+            s.append(paddedEvents(1, 10));
+            s.append(paddedEvents(2, 12));
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + damaged.resolve("sluice.db"));
+                Statement st = c.createStatement()) {
+            // a zstd frame of other bytes, a frame cut short, text that is neither
+            st.executeUpdate("UPDATE chunks SET events = (SELECT events FROM chunks WHERE first_offset = 21)"
+                    + " WHERE first_offset = 1");
+            st.executeUpdate(
+                    "UPDATE chunks SET events = substr(events, 1, length(events) - 8) WHERE first_offset = 11");
+            st.executeUpdate(
+                    "UPDATE chunks SET events = CAST('{\"not\": \"an array\"}' AS BLOB)" + " WHERE first_offset = 21");
+        }
+        try (SqliteEventStore s = SqliteEventStore.open(damaged, clock)) {
+            for (long[] c : new long[][] {{0, 1}, {10, 11}, {20, 21}}) {
+                assertThatThrownBy(() -> s.read(c[0], 5, e -> true))
+                        .isInstanceOf(StoreException.class)
+                        .hasMessageContaining("corrupt chunk at offset " + c[1]);
+            }
+        }
+    }
+
+    /** A database of version 2 (chunks never compressed) becomes version 3 on open; a later one is refused. */
+    @Test
+    void aVersionTwoDatabaseIsUpgradedAndALaterOneRefused() throws Exception {
+        Path v2 = dir.resolve("v2");
+        try (SqliteEventStore s = SqliteEventStore.open(v2, clock, Compression.NONE)) {
+            s.append(paddedEvents(0, 5));
+        }
+        Path db = v2.resolve("sluice.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+                Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE meta SET value = 2 WHERE key = 'schema_version'");
+            st.executeUpdate("DROP VIEW events"); // version 2's view, which read every row as JSON text
+            st.executeUpdate("CREATE VIEW events AS SELECT c.first_offset + e.key AS log_offset,"
+                    + " c.ids ->> e.key AS id, c.types ->> e.key AS type, c.ingested AS ingested,"
+                    + " e.value AS body FROM chunks c, json_each(CAST(c.events AS TEXT)) e");
+        }
+        try (SqliteEventStore s = SqliteEventStore.open(v2, clock)) {
+            s.append(paddedEvents(1, 5)); // compressed
+            assertThat(s.read(0, 100, e -> true).events()).hasSize(10);
+        }
+        assertThat(count(db, "SELECT value FROM meta WHERE key = 'schema_version'"))
+                .isEqualTo(3);
+        assertThat(count(db, "SELECT count(*) FROM events"))
+                .as("the view reads compressed rows")
+                .isEqualTo(10);
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+                Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE meta SET value = 4 WHERE key = 'schema_version'");
+        }
+        assertThatThrownBy(() -> SqliteEventStore.open(v2, clock))
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining("has schema version 4; this Sluice reads version 3");
     }
 
     /** A database written by version 1 (a row per event) is upgraded in place on open. */
