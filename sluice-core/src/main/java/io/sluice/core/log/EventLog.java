@@ -12,8 +12,10 @@ import io.sluice.api.Envelope;
 import io.sluice.api.Event;
 import io.sluice.api.InvalidEventException;
 import io.sluice.api.Json;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -178,9 +180,10 @@ public final class EventLog implements AutoCloseable {
      * event is then stored as it was received, with a missing id or time spliced in at the
      * front, instead of being serialised again — the same document, at a fraction of the cost.
      *
-     * @param texts for each document, the JSON text of that one object (or null for none)
+     * @param texts for each document, the JSON text of that one object in UTF-8 (or null for
+     *     none); whitespace around it is left out
      */
-    public CompletableFuture<AppendResult> append(List<? extends JsonNode> documents, List<String> texts) {
+    public CompletableFuture<AppendResult> append(List<? extends JsonNode> documents, List<byte[]> texts) {
         List<EventStore.NewEvent> events = new ArrayList<>(documents.size());
         for (int i = 0; i < documents.size(); i++) {
             JsonNode doc = documents.get(i);
@@ -201,17 +204,20 @@ public final class EventLog implements AutoCloseable {
             } catch (InvalidEventException ex) {
                 throw new InvalidBatchException(i, ex.getMessage(), ex);
             }
-            String text = texts == null ? null : texts.get(i);
-            String json = text != null && idBefore != NullNode.instance && timeBefore != NullNode.instance
-                    ? spliced(text.strip(), idBefore == null, timeBefore == null, e.document())
-                    : Json.write(e.document());
-            if (json.length() > maxEventBytes / 3) { // a char is at most 3 UTF-8 bytes: count only when it may matter
-                long size = json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-                if (size > maxEventBytes) {
-                    throw new EventTooLargeException(i, size, maxEventBytes);
-                }
+            byte[] text = texts == null ? null : texts.get(i);
+            String json;
+            byte[] utf8;
+            if (text != null && idBefore != NullNode.instance && timeBefore != NullNode.instance) {
+                utf8 = spliced(stripped(text), idBefore == null, timeBefore == null, e.document());
+                json = new String(utf8, StandardCharsets.UTF_8);
+            } else {
+                json = Json.write(e.document());
+                utf8 = json.getBytes(StandardCharsets.UTF_8);
             }
-            events.add(new EventStore.NewEvent(e.id(), e.type(), json));
+            if (utf8.length > maxEventBytes) {
+                throw new EventTooLargeException(i, utf8.length, maxEventBytes);
+            }
+            events.add(new EventStore.NewEvent(e.id(), e.type(), json, utf8));
         }
         CompletableFuture<AppendResult> result = new CompletableFuture<>();
         if (events.isEmpty()) {
@@ -234,22 +240,46 @@ public final class EventLog implements AutoCloseable {
      * The received text of an object with the envelope fields that normalising added (absent
      * before, so no key is repeated) written in front of the others.
      */
-    private String spliced(String text, boolean idAdded, boolean timeAdded, ObjectNode document) {
+    private byte[] spliced(byte[] text, boolean idAdded, boolean timeAdded, ObjectNode document) {
         if (!idAdded && !timeAdded) {
             return text;
         }
-        StringBuilder b = new StringBuilder(text.length() + 96).append('{');
+        StringBuilder b = new StringBuilder(96).append('{');
         if (idAdded) {
             field(b, envelope.idField(), document);
         }
         if (timeAdded) {
             field(b, envelope.timeField(), document);
         }
-        String rest = text.substring(1); // the text starts with the object's "{"
-        if (rest.stripLeading().startsWith("}")) {
+        int rest = 1; // the text starts with the object's "{"
+        while (rest < text.length && isWhitespace(text[rest])) {
+            rest++;
+        }
+        if (text[rest] == '}') {
             b.setLength(b.length() - 1); // an otherwise empty object: no comma after the last field
         }
-        return b.append(rest).toString();
+        byte[] added = b.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] spliced = new byte[added.length + text.length - 1];
+        System.arraycopy(added, 0, spliced, 0, added.length);
+        System.arraycopy(text, 1, spliced, added.length, text.length - 1);
+        return spliced;
+    }
+
+    /** The text without JSON whitespace around it (the same array when there is none). */
+    private static byte[] stripped(byte[] text) {
+        int from = 0;
+        int to = text.length;
+        while (from < to && isWhitespace(text[from])) {
+            from++;
+        }
+        while (to > from && isWhitespace(text[to - 1])) {
+            to--;
+        }
+        return from == 0 && to == text.length ? text : Arrays.copyOfRange(text, from, to);
+    }
+
+    private static boolean isWhitespace(byte b) {
+        return b == ' ' || b == '\t' || b == '\n' || b == '\r';
     }
 
     private static void field(StringBuilder b, String name, ObjectNode document) {

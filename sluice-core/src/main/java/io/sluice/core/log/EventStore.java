@@ -2,6 +2,7 @@ package io.sluice.core.log;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -13,8 +14,17 @@ import java.util.function.Predicate;
  * <p>Only the {@link EventLog}'s writer calls {@link #append}; reads may come from any thread.
  */
 public interface EventStore extends AutoCloseable, MeterBinder {
-    /** An event to append: its id, type, and the whole document as JSON text. */
-    record NewEvent(String id, String type, String json) {}
+    /**
+     * An event to append: its id, type, and the whole document as JSON text, both as a string
+     * and in UTF-8 (what the stores write; made once, where the bytes are at hand, rather than
+     * encoded again by the log's single writer).
+     */
+    record NewEvent(String id, String type, String json, byte[] utf8) {
+        /** An event whose UTF-8 bytes are encoded from {@code json}. */
+        public NewEvent(String id, String type, String json) {
+            this(id, type, json, json.getBytes(StandardCharsets.UTF_8));
+        }
+    }
 
     /**
      * Appends events in one transaction that is durable when this returns, giving them the

@@ -13,7 +13,6 @@ import io.sluice.core.log.SqlStoreQueries;
 import io.sluice.core.log.StoreException;
 import io.sluice.core.log.StoreTimer;
 import io.sluice.core.log.StoredEvent;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -229,7 +228,7 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
                     next++;
                     inBatch.put(e.id(), next);
                     fresh.add(e);
-                    addedBytes += e.json().getBytes(StandardCharsets.UTF_8).length;
+                    addedBytes += e.utf8().length;
                     results.add(new Appended(next, false));
                 }
                 Head after = before;

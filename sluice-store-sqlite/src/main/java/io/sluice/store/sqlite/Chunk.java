@@ -93,7 +93,7 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
             int n = 0;
             int length = 1; // '['
             while (n < limit && (n == 0 || length < MAX_BYTES)) {
-                texts[n] = events.get(from + n).json().getBytes(StandardCharsets.UTF_8);
+                texts[n] = events.get(from + n).utf8();
                 length += texts[n].length + 1; // and ',' or ']'
                 n++;
             }
@@ -126,9 +126,9 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
 
     /**
      * Sets the parameters of {@link #INSERT} for this chunk, ingested at {@code ingestedMillis},
-     * its events kept as {@code compression} says; returns the length of the events column.
+     * its events written by {@code encoder}; returns the length of the events column.
      */
-    int bind(PreparedStatement insert, long ingestedMillis, Compression compression) throws SQLException {
+    int bind(PreparedStatement insert, long ingestedMillis, Compression.Encoder encoder) throws SQLException {
         insert.setLong(1, firstOffset);
         insert.setLong(2, lastOffset());
         insert.setLong(3, ingestedMillis);
@@ -136,7 +136,7 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
         insert.setString(5, stringArray(ids));
         insert.setString(6, stringArray(types));
         insert.setString(7, sizesColumn(sizes));
-        byte[] events = compression.encode(text);
+        byte[] events = encoder.encode(text);
         insert.setBytes(8, events);
         return events.length;
     }

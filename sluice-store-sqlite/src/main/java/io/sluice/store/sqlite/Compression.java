@@ -1,6 +1,7 @@
 package io.sluice.store.sqlite;
 
 import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdException;
 import io.sluice.core.log.StoreException;
 import java.util.Arrays;
@@ -65,9 +66,52 @@ public enum Compression {
         }
     }
 
-    /** The {@code events} column for a chunk whose JSON array text is {@code text}. */
-    byte[] encode(byte[] text) {
-        return this == ZSTD ? Zstd.compress(text, ZSTD_LEVEL) : text;
+    /**
+     * Something that writes chunks' {@code events} columns this way, for one thread at a time
+     * (the store's writer keeps one: Zstandard's context, tables and buffers are made once,
+     * not per chunk).
+     */
+    Encoder encoder() {
+        if (this == NONE) {
+            return new Encoder() {
+                @Override
+                public byte[] encode(byte[] text) {
+                    return text;
+                }
+
+                @Override
+                public void close() {}
+            };
+        }
+        ZstdCompressCtx context = new ZstdCompressCtx().setLevel(ZSTD_LEVEL);
+        return new Encoder() {
+            // Compressed into a buffer kept for the next chunk, then copied out at its length:
+            // a new buffer of the worst-case size per chunk was mostly zeroing memory.
+            // (A chunk of one event larger than that gets a buffer of its own, not kept.)
+            private final byte[] buffer = new byte[(int) Zstd.compressBound(2 * Chunk.MAX_BYTES)];
+
+            @Override
+            public byte[] encode(byte[] text) {
+                long bound = Zstd.compressBound(text.length);
+                byte[] into = bound <= buffer.length ? buffer : new byte[Math.toIntExact(bound)];
+                int length = context.compressByteArray(into, 0, into.length, text, 0, text.length);
+                return Arrays.copyOf(into, length);
+            }
+
+            @Override
+            public void close() {
+                context.close();
+            }
+        };
+    }
+
+    /** Writes chunks' {@code events} columns; not thread-safe. */
+    interface Encoder extends AutoCloseable {
+        /** The {@code events} column for a chunk whose JSON array text is {@code text}. */
+        byte[] encode(byte[] text);
+
+        @Override
+        void close();
     }
 
     /**

@@ -10,6 +10,7 @@ import io.sluice.api.Json;
 import io.sluice.core.log.EventLog;
 import io.sluice.core.log.InvalidBatchException;
 import io.sluice.core.log.StoredEvent;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -78,7 +79,12 @@ class EventLogTest {
                 "{}",
                 "{\"id\":null,\"type\":\"c\"}");
         List<ObjectNode> docs = texts.stream().map(EventLogTest::doc).toList();
-        log.append(docs, texts).get(10, TimeUnit.SECONDS);
+        log.append(
+                        docs,
+                        texts.stream()
+                                .map(t -> t.getBytes(StandardCharsets.UTF_8))
+                                .toList())
+                .get(10, TimeUnit.SECONDS);
         List<String> stored = store.read(0, 10, e -> true).events().stream()
                 .map(StoredEvent::json)
                 .toList();

@@ -32,7 +32,8 @@ public final class SqliteBulkLoad {
             c.setAutoCommit(false);
             long bytes = 0;
             long[] hashes = new long[(int) count];
-            try (PreparedStatement insert = c.prepareStatement(Chunk.INSERT)) {
+            try (PreparedStatement insert = c.prepareStatement(Chunk.INSERT);
+                    Compression.Encoder encoder = Compression.ZSTD.encoder()) {
                 List<NewEvent> events = new ArrayList<>(Chunk.MAX_EVENTS);
                 for (long offset = 1; offset <= count; offset++) {
                     String digits = Long.toString(offset);
@@ -41,7 +42,7 @@ public final class SqliteBulkLoad {
                     events.add(new NewEvent(id, "bulk", "{\"id\":\"" + id + "\",\"type\":\"bulk\"}"));
                     if (events.size() == Chunk.MAX_EVENTS || offset == count) {
                         for (Chunk chunk : Chunk.of(offset - events.size() + 1, events)) {
-                            chunk.bind(insert, ingestedMillis, Compression.ZSTD);
+                            chunk.bind(insert, ingestedMillis, encoder);
                             insert.addBatch();
                             bytes += chunk.bytes();
                         }

@@ -459,6 +459,29 @@ class SqliteEventStoreTest extends EventStoreContract {
         }
     }
 
+    /** Events too random to compress, in rows of every size the writer's buffer meets, read back whole. */
+    @Test
+    void incompressibleRowsOfAnySizeReadBack() throws Exception {
+        java.util.Random random = new java.util.Random(7);
+        List<EventStore.NewEvent> events = new ArrayList<>();
+        for (int size : new int[] {10, 300_000, 10, 700_000, 5_000, 2_000_000, 10}) {
+            StringBuilder text = new StringBuilder(size);
+            for (int i = 0; i < size; i++) {
+                text.append((char) ('#' + random.nextInt(57))); // '#' to '[': no quote, no backslash
+            }
+            String id = "big-" + events.size();
+            events.add(new EventStore.NewEvent(id, "t", "{\"id\":\"" + id + "\",\"p\":\"" + text + "\"}"));
+        }
+        try (SqliteEventStore s = SqliteEventStore.open(dir.resolve("random"), clock)) {
+            for (EventStore.NewEvent e : events) {
+                s.append(List.of(e));
+            }
+            List<StoredEvent> read = s.read(0, 100, e -> true).events();
+            assertThat(read.stream().map(StoredEvent::json).toList())
+                    .isEqualTo(events.stream().map(EventStore.NewEvent::json).toList());
+        }
+    }
+
     /** A damaged row is an error naming where it is, never events cut out of the wrong bytes. */
     @Test
     void aDamagedRowIsReportedWithItsOffset() throws Exception {
