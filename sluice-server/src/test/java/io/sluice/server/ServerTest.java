@@ -341,7 +341,10 @@ class ServerTest {
                 .contains("sluice_log_appended_total 1.0")
                 .contains("sluice_log_append_latency_seconds_bucket")
                 .contains("sluice_log_commit_events")
+                .contains("sluice_log_commit_seconds_bucket")
                 .contains("sluice_sqlite_checkpoint_seconds_count")
+                .contains("sluice_sqlite_event_bytes_total")
+                .contains("sluice_sqlite_stored_bytes_total")
                 .contains("sluice_sqlite_wal_restart_seconds_count")
                 .contains("sluice_sqlite_wal_bytes")
                 .contains("jvm_memory_used_bytes");

@@ -87,6 +87,7 @@ public final class EventLog implements AutoCloseable {
     private final Counter duplicates;
     private final Timer appendLatency;
     private final DistributionSummary batchSize;
+    private final Timer commitTime;
     private volatile boolean closed;
 
     /**
@@ -139,6 +140,10 @@ public final class EventLog implements AutoCloseable {
                 .register(meters);
         this.batchSize = DistributionSummary.builder("sluice.log.commit.events")
                 .description("events per group commit")
+                .register(meters);
+        this.commitTime = Timer.builder("sluice.log.commit")
+                .description("the store's part of a group commit: from handing it the events to their being durable")
+                .publishPercentileHistogram()
                 .register(meters);
         meters.gauge("sluice.log.last.offset", store, EventStore::lastOffset);
         this.writer = Thread.ofPlatform().name("sluice-log-writer").daemon().start(this::writeLoop);
@@ -329,8 +334,10 @@ public final class EventLog implements AutoCloseable {
             all.addAll(r.events);
         }
         List<EventStore.Appended> stored;
+        long started = System.nanoTime();
         try {
             stored = store.append(all);
+            commitTime.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         } catch (RuntimeException e) {
             LOG.warn("append of {} events failed; nothing of them was stored: {}", eventCount, e.toString());
             for (Request r : batch) {

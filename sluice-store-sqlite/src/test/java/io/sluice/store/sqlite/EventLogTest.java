@@ -169,5 +169,8 @@ class EventLogTest {
         assertThat(meters.get("sluice.log.commit.events").summary().count())
                 .as("group commit: fewer transactions than requests")
                 .isLessThan(2_000);
+        assertThat(meters.get("sluice.log.commit").timer().count())
+                .as("one store commit timed per group commit")
+                .isEqualTo(meters.get("sluice.log.commit.events").summary().count());
     }
 }
