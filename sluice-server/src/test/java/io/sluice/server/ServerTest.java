@@ -334,6 +334,7 @@ class ServerTest {
     @Test
     void healthAndPrometheusMetrics() throws Exception {
         post("application/json", "{}");
+        assertThat(post("text/plain", "{}").status()).isEqualTo(415);
         assertThat(get("/healthz").json().get("status").asText()).isEqualTo("ok");
         Response metrics = get("/metrics");
         assertThat(metrics.status()).isEqualTo(200);
@@ -342,6 +343,8 @@ class ServerTest {
                 .contains("sluice_log_append_latency_seconds_bucket")
                 .contains("sluice_log_commit_events")
                 .contains("sluice_log_commit_seconds_bucket")
+                .contains("sluice_http_append_seconds_count{status=\"2xx\"} 1")
+                .contains("sluice_http_append_seconds_count{status=\"4xx\"} 1")
                 .contains("sluice_sqlite_checkpoint_seconds_count")
                 .contains("sluice_sqlite_event_bytes_total")
                 .contains("sluice_sqlite_stored_bytes_total")

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sluice.api.ErrorCode;
 import io.sluice.api.Json;
@@ -56,6 +57,9 @@ public final class HttpApi {
     private final LiveEvents live;
     private final ServerConfig.Limits limits;
     private final PrometheusMeterRegistry meters;
+    private final Timer appendStored;
+    private final Timer appendRefused;
+    private final Timer appendFailed;
     private final Admission admission;
 
     public HttpApi(EventLog log, LiveEvents live, ServerConfig.Limits limits, PrometheusMeterRegistry meters) {
@@ -66,6 +70,9 @@ public final class HttpApi {
         this.meters = meters;
         this.admission = new Admission(limits.inflightBudget(), Admission.WAIT);
         admission.bindTo(meters);
+        this.appendStored = appendTimer(meters, "2xx");
+        this.appendRefused = appendTimer(meters, "4xx");
+        this.appendFailed = appendTimer(meters, "5xx");
     }
 
     /** Registers the routes and error handlers on {@code app}. */
@@ -93,11 +100,34 @@ public final class HttpApi {
 
     /** {@code POST /v1/events}: answers after the events are durable. */
     private void append(Context ctx) throws IOException {
-        long declared = ctx.contentLength();
-        EventBodies.Format format = EventBodies.checkHeaders(ctx.contentType(), declared, limits);
-        try (Admission.Ticket ticket = admission.admit(declared)) {
-            append(ctx, EventBodies.read(format, ctx.bodyInputStream(), declared, limits, log.envelope(), ticket));
+        long started = System.nanoTime();
+        Timer outcome = appendFailed;
+        try {
+            long declared = ctx.contentLength();
+            EventBodies.Format format = EventBodies.checkHeaders(ctx.contentType(), declared, limits);
+            try (Admission.Ticket ticket = admission.admit(declared)) {
+                append(ctx, EventBodies.read(format, ctx.bodyInputStream(), declared, limits, log.envelope(), ticket));
+            }
+            outcome = appendStored;
+        } catch (ApiException e) {
+            outcome = e.code().status() < 500 ? appendRefused : appendFailed;
+            throw e;
+        } finally {
+            outcome.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         }
+    }
+
+    /**
+     * {@code sluice_http_append_seconds{status}}: a {@code POST /v1/events} from its headers
+     * read to its answer ready, so reading and checking the body, waiting for room and the
+     * log's append (its durable commit) included; the network and the client are not.
+     */
+    private static Timer appendTimer(PrometheusMeterRegistry meters, String status) {
+        return Timer.builder("sluice.http.append")
+                .description("POST /v1/events: from the request's headers read to its answer, in the server")
+                .tag("status", status)
+                .publishPercentileHistogram()
+                .register(meters);
     }
 
     private void append(Context ctx, EventBodies.Body request) {
