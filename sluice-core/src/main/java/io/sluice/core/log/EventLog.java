@@ -12,12 +12,15 @@ import io.sluice.api.Envelope;
 import io.sluice.api.Event;
 import io.sluice.api.InvalidEventException;
 import io.sluice.api.Json;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.RandomAccess;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -185,10 +188,11 @@ public final class EventLog implements AutoCloseable {
      * event is then stored as it was received, with a missing id or time spliced in at the
      * front, instead of being serialised again — the same document, at a fraction of the cost.
      *
-     * @param texts for each document, the JSON text of that one object in UTF-8 (or null for
-     *     none); whitespace around it is left out
+     * @param texts for each document, the JSON text of that one object in UTF-8, from each
+     *     buffer's position to its limit (or null for none); whitespace around it is left out.
+     *     The bytes are copied before this returns.
      */
-    public CompletableFuture<AppendResult> append(List<? extends JsonNode> documents, List<byte[]> texts) {
+    public CompletableFuture<AppendResult> append(List<? extends JsonNode> documents, List<ByteBuffer> texts) {
         List<EventStore.NewEvent> events = new ArrayList<>(documents.size());
         for (int i = 0; i < documents.size(); i++) {
             JsonNode doc = documents.get(i);
@@ -209,20 +213,14 @@ public final class EventLog implements AutoCloseable {
             } catch (InvalidEventException ex) {
                 throw new InvalidBatchException(i, ex.getMessage(), ex);
             }
-            byte[] text = texts == null ? null : texts.get(i);
-            String json;
-            byte[] utf8;
-            if (text != null && idBefore != NullNode.instance && timeBefore != NullNode.instance) {
-                utf8 = spliced(stripped(text), idBefore == null, timeBefore == null, e.document());
-                json = new String(utf8, StandardCharsets.UTF_8);
-            } else {
-                json = Json.write(e.document());
-                utf8 = json.getBytes(StandardCharsets.UTF_8);
-            }
+            ByteBuffer text = texts == null ? null : texts.get(i);
+            byte[] utf8 = text != null && idBefore != NullNode.instance && timeBefore != NullNode.instance
+                    ? spliced(stripped(text), idBefore == null, timeBefore == null, e.document())
+                    : Json.write(e.document()).getBytes(StandardCharsets.UTF_8);
             if (utf8.length > maxEventBytes) {
                 throw new EventTooLargeException(i, utf8.length, maxEventBytes);
             }
-            events.add(new EventStore.NewEvent(e.id(), e.type(), json, utf8));
+            events.add(new EventStore.NewEvent(e.id(), e.type(), utf8));
         }
         CompletableFuture<AppendResult> result = new CompletableFuture<>();
         if (events.isEmpty()) {
@@ -245,9 +243,12 @@ public final class EventLog implements AutoCloseable {
      * The received text of an object with the envelope fields that normalising added (absent
      * before, so no key is repeated) written in front of the others.
      */
-    private byte[] spliced(byte[] text, boolean idAdded, boolean timeAdded, ObjectNode document) {
+    private byte[] spliced(ByteBuffer text, boolean idAdded, boolean timeAdded, ObjectNode document) {
+        byte[] bytes = text.array();
+        int from = text.arrayOffset() + text.position();
+        int to = text.arrayOffset() + text.limit();
         if (!idAdded && !timeAdded) {
-            return text;
+            return Arrays.copyOfRange(bytes, from, to);
         }
         StringBuilder b = new StringBuilder(96).append('{');
         if (idAdded) {
@@ -256,31 +257,32 @@ public final class EventLog implements AutoCloseable {
         if (timeAdded) {
             field(b, envelope.timeField(), document);
         }
-        int rest = 1; // the text starts with the object's "{"
-        while (rest < text.length && isWhitespace(text[rest])) {
+        int rest = from + 1; // the text starts with the object's "{"
+        while (rest < to && isWhitespace(bytes[rest])) {
             rest++;
         }
-        if (text[rest] == '}') {
+        if (bytes[rest] == '}') {
             b.setLength(b.length() - 1); // an otherwise empty object: no comma after the last field
         }
         byte[] added = b.toString().getBytes(StandardCharsets.UTF_8);
-        byte[] spliced = new byte[added.length + text.length - 1];
+        byte[] spliced = new byte[added.length + to - from - 1];
         System.arraycopy(added, 0, spliced, 0, added.length);
-        System.arraycopy(text, 1, spliced, added.length, text.length - 1);
+        System.arraycopy(bytes, from + 1, spliced, added.length, to - from - 1);
         return spliced;
     }
 
-    /** The text without JSON whitespace around it (the same array when there is none). */
-    private static byte[] stripped(byte[] text) {
-        int from = 0;
-        int to = text.length;
-        while (from < to && isWhitespace(text[from])) {
+    /** The text without JSON whitespace around it: the same bytes, a narrower view. */
+    private static ByteBuffer stripped(ByteBuffer text) {
+        byte[] bytes = text.array();
+        int from = text.arrayOffset() + text.position();
+        int to = text.arrayOffset() + text.limit();
+        while (from < to && isWhitespace(bytes[from])) {
             from++;
         }
-        while (to > from && isWhitespace(text[to - 1])) {
+        while (to > from && isWhitespace(bytes[to - 1])) {
             to--;
         }
-        return from == 0 && to == text.length ? text : Arrays.copyOfRange(text, from, to);
+        return ByteBuffer.wrap(bytes, from, to - from).slice();
     }
 
     private static boolean isWhitespace(byte b) {
@@ -346,7 +348,8 @@ public final class EventLog implements AutoCloseable {
             return;
         }
         long now = System.nanoTime();
-        List<StoredEvent> committed = new ArrayList<>(eventCount);
+        List<EventStore.NewEvent> added = new ArrayList<>(eventCount);
+        long[] addedOffsets = new long[eventCount];
         List<AppendResult> results = new ArrayList<>(batch.size());
         int i = 0;
         int dupes = 0;
@@ -361,7 +364,8 @@ public final class EventLog implements AutoCloseable {
                 if (a.duplicate()) {
                     requestDupes++;
                 } else {
-                    committed.add(new StoredEvent(a.offset(), e.id(), e.type(), e.json()));
+                    addedOffsets[added.size()] = a.offset();
+                    added.add(e);
                 }
             }
             dupes += requestDupes;
@@ -369,13 +373,14 @@ public final class EventLog implements AutoCloseable {
             results.add(new AppendResult(List.copyOf(offsets), List.copyOf(eventIds), requestDupes));
         }
         // Metrics first, so that whoever is answered sees them counted.
-        appended.increment(committed.size());
+        appended.increment(added.size());
         duplicates.increment(dupes);
         batchSize.record(eventCount);
         for (int r = 0; r < batch.size(); r++) {
             batch.get(r).result.complete(results.get(r));
         }
-        if (!committed.isEmpty()) {
+        if (!added.isEmpty()) {
+            List<StoredEvent> committed = new Committed(added, addedOffsets);
             for (Subscriber s : subscribers) {
                 try {
                     s.committed(committed);
@@ -383,6 +388,41 @@ public final class EventLog implements AutoCloseable {
                     LOG.error("subscriber {} failed on a committed batch", s, e);
                 }
             }
+        }
+    }
+
+    /**
+     * A committed batch as subscribers see it: each event's text is decoded from its UTF-8
+     * bytes when a subscriber first asks for it, then kept for the others. Subscribers that
+     * only count commits, or live streams without followers, decode nothing. Safe to read from
+     * any thread: at worst two threads decode the same event, and a {@link StoredEvent} (final
+     * fields only) is safely published even through the unsynchronised array.
+     */
+    private static final class Committed extends AbstractList<StoredEvent> implements RandomAccess {
+        private final List<EventStore.NewEvent> events;
+        private final long[] offsets;
+        private final StoredEvent[] decoded;
+
+        Committed(List<EventStore.NewEvent> events, long[] offsets) {
+            this.events = events;
+            this.offsets = offsets;
+            this.decoded = new StoredEvent[events.size()];
+        }
+
+        @Override
+        public StoredEvent get(int index) {
+            StoredEvent e = decoded[index];
+            if (e == null) {
+                EventStore.NewEvent n = events.get(index);
+                e = new StoredEvent(offsets[index], n.id(), n.type(), n.json());
+                decoded[index] = e;
+            }
+            return e;
+        }
+
+        @Override
+        public int size() {
+            return events.size();
         }
     }
 

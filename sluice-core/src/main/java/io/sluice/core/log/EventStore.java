@@ -15,14 +15,19 @@ import java.util.function.Predicate;
  */
 public interface EventStore extends AutoCloseable, MeterBinder {
     /**
-     * An event to append: its id, type, and the whole document as JSON text, both as a string
-     * and in UTF-8 (what the stores write; made once, where the bytes are at hand, rather than
-     * encoded again by the log's single writer).
+     * An event to append: its id, type, and the whole document as JSON text in UTF-8 (what the
+     * stores write: made once, where the received bytes are at hand, rather than encoded again
+     * by the log's single writer; decoded into a string only for whoever asks).
      */
-    record NewEvent(String id, String type, String json, byte[] utf8) {
-        /** An event whose UTF-8 bytes are encoded from {@code json}. */
+    record NewEvent(String id, String type, byte[] utf8) {
+        /** An event whose document is the JSON text {@code json}. */
         public NewEvent(String id, String type, String json) {
-            this(id, type, json, json.getBytes(StandardCharsets.UTF_8));
+            this(id, type, json.getBytes(StandardCharsets.UTF_8));
+        }
+
+        /** The document's JSON text, decoded anew on each call. */
+        public String json() {
+            return new String(utf8, StandardCharsets.UTF_8);
         }
     }
 

@@ -12,8 +12,8 @@ import io.sluice.server.config.ServerConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -31,10 +31,10 @@ final class EventBodies {
      * The events of a request body.
      *
      * @param events the documents; for NDJSON, mostly only their envelope fields (see {@link #ndjson})
-     * @param texts for NDJSON, the UTF-8 text of each event as received, without the whitespace
-     *     around it (stored as is); else null
+     * @param texts for NDJSON, the UTF-8 text of each event as received, a view of the body's
+     *     bytes (stored as is, without the whitespace around it); else null
      */
-    record Body(List<JsonNode> events, List<byte[]> texts) {}
+    record Body(List<JsonNode> events, List<ByteBuffer> texts) {}
 
     /** The body formats, by the content type that names them. */
     enum Format {
@@ -88,7 +88,7 @@ final class EventBodies {
             Admission.Ticket ticket)
             throws IOException {
         byte[] bytes = readLimited(body, contentLength, limits.maxBodyBytes(), ticket);
-        List<byte[]> texts = new ArrayList<>();
+        List<ByteBuffer> texts = new ArrayList<>();
         List<JsonNode> events =
                 switch (format) {
                     case JSON -> json(bytes);
@@ -208,7 +208,7 @@ final class EventBodies {
      * reads only its envelope fields (the log needs no more); a line it is not sure of is
      * parsed whole by Jackson, whose document or error stands.
      */
-    private static List<JsonNode> ndjson(byte[] bytes, List<byte[]> texts, Envelope envelope) {
+    private static List<JsonNode> ndjson(byte[] bytes, List<ByteBuffer> texts, Envelope envelope) {
         List<JsonNode> events = new ArrayList<>();
         EnvelopeScanner scanner = new EnvelopeScanner(envelope);
         int line = 0;
@@ -225,26 +225,11 @@ final class EventBodies {
                     event = parse(bytes, start, end - start, "event " + events.size() + " (line " + line + ")");
                 }
                 events.add(event);
-                texts.add(trimmed(bytes, start, end));
+                texts.add(ByteBuffer.wrap(bytes, start, end - start)); // the log strips and copies it
             }
             start = end + 1;
         }
         return events;
-    }
-
-    /** A copy of the line without the JSON whitespace around it (a line that is not blank). */
-    private static byte[] trimmed(byte[] bytes, int from, int to) {
-        while (isSpace(bytes[from])) {
-            from++;
-        }
-        while (isSpace(bytes[to - 1])) {
-            to--;
-        }
-        return Arrays.copyOfRange(bytes, from, to);
-    }
-
-    private static boolean isSpace(byte b) {
-        return b == ' ' || b == '\t' || b == '\r';
     }
 
     private static boolean blank(byte[] bytes, int from, int to) {

@@ -79,12 +79,16 @@ class EventLogTest {
                 "{}",
                 "{\"id\":null,\"type\":\"c\"}");
         List<ObjectNode> docs = texts.stream().map(EventLogTest::doc).toList();
-        log.append(
-                        docs,
-                        texts.stream()
-                                .map(t -> t.getBytes(StandardCharsets.UTF_8))
-                                .toList())
-                .get(10, TimeUnit.SECONDS);
+        // Views of one body, as the HTTP API hands them over: each line a slice of the same bytes.
+        byte[] body = String.join("\n", texts).getBytes(StandardCharsets.UTF_8);
+        List<java.nio.ByteBuffer> lines = new ArrayList<>();
+        int start = 0;
+        for (String t : texts) {
+            int length = t.getBytes(StandardCharsets.UTF_8).length;
+            lines.add(java.nio.ByteBuffer.wrap(body, start, length));
+            start += length + 1;
+        }
+        log.append(docs, lines).get(10, TimeUnit.SECONDS);
         List<String> stored = store.read(0, 10, e -> true).events().stream()
                 .map(StoredEvent::json)
                 .toList();
