@@ -48,15 +48,6 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
         return firstOffset + ids.size() - 1;
     }
 
-    /** The sum of the events' sizes. */
-    long bytes() {
-        long sum = 0;
-        for (int size : sizes) {
-            sum += size;
-        }
-        return sum;
-    }
-
     /** The events from {@code offset} on (the whole chunk when it starts earlier). */
     List<StoredEvent> eventsFrom(long offset) {
         List<StoredEvent> events = new ArrayList<>(ids.size());
@@ -83,62 +74,90 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
         return new StoredEvent(offset, ids.get(index), types.get(index), json);
     }
 
-    /** Splits events, to be given offsets from {@code firstOffset} on, into chunks. */
-    static List<Chunk> of(long firstOffset, List<NewEvent> events) {
-        List<Chunk> chunks = new ArrayList<>();
-        int from = 0;
-        while (from < events.size()) {
-            int limit = Math.min(MAX_EVENTS, events.size() - from);
-            byte[][] texts = new byte[limit][];
-            int n = 0;
-            int length = 1; // '['
-            while (n < limit && (n == 0 || length < MAX_BYTES)) {
-                texts[n] = events.get(from + n).utf8();
-                length += texts[n].length + 1; // and ',' or ']'
-                n++;
-            }
-            byte[] text = new byte[length];
-            int[] sizes = new int[n];
-            List<String> ids = new ArrayList<>(n);
-            List<String> types = new ArrayList<>(n);
-            text[0] = '[';
-            int position = 1;
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(texts[i], 0, text, position, texts[i].length);
-                position += texts[i].length;
-                text[position++] = (byte) (i == n - 1 ? ']' : ',');
-                sizes[i] = texts[i].length;
-                NewEvent e = events.get(from + i);
-                ids.add(e.id());
-                types.add(e.type());
-            }
-            chunks.add(new Chunk(firstOffset + from, ids, types, sizes, text));
-            from += n;
-        }
-        return chunks;
-    }
-
-    // ------------------------------------------------------------------ the row's columns
-
-    /** The statement that stores a chunk; {@link #bind} sets its parameters. */
+    /** The statement that stores a chunk; {@link Writer#addRows} sets its parameters. */
     static final String INSERT = "INSERT INTO chunks(first_offset, last_offset, ingested, bytes, ids, types, sizes,"
             + " events) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
     /**
-     * Sets the parameters of {@link #INSERT} for this chunk, ingested at {@code ingestedMillis},
-     * its events written by {@code encoder}; returns the length of the events column.
+     * Cuts new events into rows (at most {@link #MAX_EVENTS}, closed once they reach {@link
+     * #MAX_BYTES}) and adds them to a batch of {@link #INSERT}. Each row's JSON array is
+     * assembled in a buffer kept from row to row and handed to the encoder from there, so a
+     * row costs no array of its own before it is encoded. One thread at a time: the store's
+     * writer keeps one.
      */
-    int bind(PreparedStatement insert, long ingestedMillis, Compression.Encoder encoder) throws SQLException {
-        insert.setLong(1, firstOffset);
-        insert.setLong(2, lastOffset());
-        insert.setLong(3, ingestedMillis);
-        insert.setLong(4, bytes());
-        insert.setString(5, stringArray(ids));
-        insert.setString(6, stringArray(types));
-        insert.setString(7, sizesColumn(sizes));
-        byte[] events = encoder.encode(text);
-        insert.setBytes(8, events);
-        return events.length;
+    static final class Writer implements AutoCloseable {
+        private final Compression.Encoder encoder;
+        private byte[] text = new byte[2 * MAX_BYTES];
+        private long eventBytes;
+        private long storedBytes;
+
+        Writer(Compression compression) {
+            this.encoder = compression.encoder();
+        }
+
+        /**
+         * Adds the rows of {@code events}, given offsets from {@code firstOffset} on and
+         * ingested at {@code ingestedMillis}, to {@code insert}'s batch.
+         */
+        void addRows(PreparedStatement insert, long firstOffset, List<NewEvent> events, long ingestedMillis)
+                throws SQLException {
+            eventBytes = 0;
+            storedBytes = 0;
+            int from = 0;
+            while (from < events.size()) {
+                int limit = Math.min(MAX_EVENTS, events.size() - from);
+                int n = 0;
+                int length = 1; // '['
+                while (n < limit && (n == 0 || length < MAX_BYTES)) {
+                    length += events.get(from + n).utf8().length + 1; // and ',' or ']'
+                    n++;
+                }
+                byte[] into = length <= text.length ? text : new byte[length]; // one event larger than the buffer
+                int[] sizes = new int[n];
+                List<String> ids = new ArrayList<>(n);
+                List<String> types = new ArrayList<>(n);
+                into[0] = '[';
+                int position = 1;
+                for (int i = 0; i < n; i++) {
+                    NewEvent e = events.get(from + i);
+                    byte[] utf8 = e.utf8();
+                    System.arraycopy(utf8, 0, into, position, utf8.length);
+                    position += utf8.length;
+                    into[position++] = (byte) (i == n - 1 ? ']' : ',');
+                    sizes[i] = utf8.length;
+                    ids.add(e.id());
+                    types.add(e.type());
+                    eventBytes += utf8.length;
+                }
+                byte[] stored = encoder.encode(into, length);
+                insert.setLong(1, firstOffset + from);
+                insert.setLong(2, firstOffset + from + n - 1);
+                insert.setLong(3, ingestedMillis);
+                insert.setLong(4, length - n - 1L); // the events' bytes: the array without its brackets and commas
+                insert.setString(5, stringArray(ids));
+                insert.setString(6, stringArray(types));
+                insert.setString(7, sizesColumn(sizes));
+                insert.setBytes(8, stored);
+                insert.addBatch();
+                storedBytes += stored.length;
+                from += n;
+            }
+        }
+
+        /** The events' bytes in the rows of the last {@link #addRows}. */
+        long eventBytes() {
+            return eventBytes;
+        }
+
+        /** The length of those rows' events columns, as encoded. */
+        long storedBytes() {
+            return storedBytes;
+        }
+
+        @Override
+        public void close() {
+            encoder.close();
+        }
     }
 
     private static String sizesColumn(int[] sizes) {

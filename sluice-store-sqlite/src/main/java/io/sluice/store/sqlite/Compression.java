@@ -75,8 +75,8 @@ public enum Compression {
         if (this == NONE) {
             return new Encoder() {
                 @Override
-                public byte[] encode(byte[] text) {
-                    return text;
+                public byte[] encode(byte[] text, int length) {
+                    return Arrays.copyOf(text, length);
                 }
 
                 @Override
@@ -91,11 +91,11 @@ public enum Compression {
             private final byte[] buffer = new byte[(int) Zstd.compressBound(2 * Chunk.MAX_BYTES)];
 
             @Override
-            public byte[] encode(byte[] text) {
-                long bound = Zstd.compressBound(text.length);
+            public byte[] encode(byte[] text, int length) {
+                long bound = Zstd.compressBound(length);
                 byte[] into = bound <= buffer.length ? buffer : new byte[Math.toIntExact(bound)];
-                int length = context.compressByteArray(into, 0, into.length, text, 0, text.length);
-                return Arrays.copyOf(into, length);
+                int compressed = context.compressByteArray(into, 0, into.length, text, 0, length);
+                return Arrays.copyOf(into, compressed);
             }
 
             @Override
@@ -107,8 +107,11 @@ public enum Compression {
 
     /** Writes chunks' {@code events} columns; not thread-safe. */
     interface Encoder extends AutoCloseable {
-        /** The {@code events} column for a chunk whose JSON array text is {@code text}. */
-        byte[] encode(byte[] text);
+        /**
+         * The {@code events} column for a chunk whose JSON array text is the first {@code
+         * length} bytes of {@code text} (a buffer the caller reuses: the result never aliases it).
+         */
+        byte[] encode(byte[] text, int length);
 
         @Override
         void close();

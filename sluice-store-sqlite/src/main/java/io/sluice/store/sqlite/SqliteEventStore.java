@@ -129,7 +129,7 @@ public final class SqliteEventStore implements EventStore {
     private long cleanedThrough; // writer only (and open)
     private final LongAdder tableLookups = new LongAdder(); // ids looked up in the id table
     private final Compression compression;
-    private final Compression.Encoder encoder; // writer only
+    private final Chunk.Writer chunkWriter; // writer only
     private final LongAdder eventBytesWritten = new LongAdder(); // events' texts appended, as received
     private final LongAdder storedBytesWritten = new LongAdder(); // the same, as written into rows
 
@@ -171,7 +171,7 @@ public final class SqliteEventStore implements EventStore {
         this.walRestartFrames = Math.max(1, wal.restartBytes() / pageSize);
         this.checkpointer =
                 new Checkpointer(DriverManager.getConnection(url, config.toProperties()), wal.checkpointMillis());
-        this.encoder = compression.encoder(); // last: nothing after it can fail and leave it unclosed
+        this.chunkWriter = new Chunk.Writer(compression); // last: nothing after it can fail and leave it unclosed
     }
 
     /**
@@ -509,14 +509,9 @@ public final class SqliteEventStore implements EventStore {
                 added.add(e);
                 results.add(new Appended(next, false));
             }
-            long addedBytes = 0;
-            long storedBytes = 0;
-            long now = clock.millis();
-            for (Chunk chunk : Chunk.of(lastOffset + 1, added)) {
-                storedBytes += chunk.bind(insert, now, encoder);
-                insert.addBatch();
-                addedBytes += chunk.bytes();
-            }
+            chunkWriter.addRows(insert, lastOffset + 1, added, clock.millis());
+            long addedBytes = chunkWriter.eventBytes();
+            long storedBytes = chunkWriter.storedBytes();
             if (!added.isEmpty()) {
                 insert.executeBatch();
             }
@@ -972,7 +967,7 @@ public final class SqliteEventStore implements EventStore {
         } catch (SQLException ignored) {
             // closing: nothing left to do with the error
         }
-        encoder.close();
+        chunkWriter.close();
         synchronized (this) {
             try {
                 control.close();

@@ -33,7 +33,7 @@ public final class SqliteBulkLoad {
             long bytes = 0;
             long[] hashes = new long[(int) count];
             try (PreparedStatement insert = c.prepareStatement(Chunk.INSERT);
-                    Compression.Encoder encoder = Compression.ZSTD.encoder()) {
+                    Chunk.Writer rows = new Chunk.Writer(Compression.ZSTD)) {
                 List<NewEvent> events = new ArrayList<>(Chunk.MAX_EVENTS);
                 for (long offset = 1; offset <= count; offset++) {
                     String digits = Long.toString(offset);
@@ -41,11 +41,8 @@ public final class SqliteBulkLoad {
                     hashes[(int) (offset - 1)] = IdIndex.fnv(id);
                     events.add(new NewEvent(id, "bulk", "{\"id\":\"" + id + "\",\"type\":\"bulk\"}"));
                     if (events.size() == Chunk.MAX_EVENTS || offset == count) {
-                        for (Chunk chunk : Chunk.of(offset - events.size() + 1, events)) {
-                            chunk.bind(insert, ingestedMillis, encoder);
-                            insert.addBatch();
-                            bytes += chunk.bytes();
-                        }
+                        rows.addRows(insert, offset - events.size() + 1, events, ingestedMillis);
+                        bytes += rows.eventBytes();
                         events.clear();
                     }
                 }
