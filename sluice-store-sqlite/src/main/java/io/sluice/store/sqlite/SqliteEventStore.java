@@ -51,8 +51,11 @@ import org.sqlite.SQLiteConfig;
  * writers. One process per database: several Sluice processes share a PostgreSQL store instead.
  *
  * <p>Events are kept in runs of up to 256 consecutive events per row of the {@code chunks}
- * table ({@link Chunk}), their texts exactly as received; the {@code events} view shows them a
- * row per event. Ids are found through {@link IdIndex}: a table of id hashes written in bulk,
+ * table ({@link Chunk}), their texts exactly as received, the row's JSON array compressed with
+ * zstd unless {@link Compression#NONE} is asked for ({@link Chunk.Writer} cuts and writes the
+ * rows); the {@code events} view shows them a row per event. Compression is for the writes
+ * more than the space: every byte of a row is written to the WAL, read back by the checkpoint
+ * and written again into the database file, and JSON events compress five to twenty times. Ids are found through {@link IdIndex}: a table of id hashes written in bulk,
  * plus the most recent ids in memory. Together this writes each event about once, sequentially,
  * where a row and a unique id index per event wrote several pages per event.
  *
