@@ -188,6 +188,7 @@ final class IngestBench implements Callable<Integer> {
                     result.events * averageBytes / seconds,
                     result.latency);
             out.printf(Locale.ROOT, "server memory (MB), sampled every second: %s%n", heap.summary());
+            ServerLatency.print(out, heap.metricsAtStart, heap.metrics());
             if (result.failures > 0) {
                 out.printf(Locale.ROOT, "%d requests failed: first: %s%n", result.failures, result.firstFailure);
             }
@@ -229,7 +230,7 @@ final class IngestBench implements Callable<Integer> {
         Tally tally = new Tally();
         long measureFrom = System.nanoTime() + Duration.ofSeconds(warmup).toNanos();
         long end = measureFrom + Duration.ofSeconds(seconds).toNanos();
-        heap.startSampling(end);
+        heap.startSampling(measureFrom, end);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int c = 0; c < connections; c++) {
                 pool.submit(() -> {
@@ -254,7 +255,7 @@ final class IngestBench implements Callable<Integer> {
         long start = System.nanoTime();
         long measureFrom = start + Duration.ofSeconds(warmup).toNanos();
         long end = measureFrom + Duration.ofSeconds(seconds).toNanos();
-        heap.startSampling(end);
+        heap.startSampling(measureFrom, end);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (long scheduled = start; scheduled < end; scheduled += interval) {
                 java.util.concurrent.locks.LockSupport.parkNanos(scheduled - System.nanoTime());
@@ -457,10 +458,14 @@ final class IngestBench implements Callable<Integer> {
             this.server = server;
         }
 
-        /** Samples once a second on a thread of its own until {@code end} (a nanoTime). */
-        void startSampling(long end) {
+        /**
+         * Samples once a second on a thread of its own until {@code end}, and keeps the whole
+         * {@code /metrics} text as it is at {@code measureFrom} (nanoTimes).
+         */
+        void startSampling(long measureFrom, long end) {
             ScheduledExecutorService schedule = Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().daemon().name("sluice-bench-sampler").factory());
+            schedule.schedule(() -> metricsAtStart = metrics(), measureFrom - System.nanoTime(), TimeUnit.NANOSECONDS);
             schedule.scheduleAtFixedRate(this::sample, 0, 1, TimeUnit.SECONDS);
             schedule.schedule(schedule::shutdown, end - System.nanoTime(), TimeUnit.NANOSECONDS);
         }
@@ -475,6 +480,24 @@ final class IngestBench implements Callable<Integer> {
                 if (rssMb >= 0) {
                     rss.add(rssMb);
                 }
+            }
+        }
+
+        /** The server's {@code /metrics} text at the start of the measured window, or null. */
+        volatile String metricsAtStart;
+
+        /** The server's whole {@code /metrics} text, or null if it could not be had. */
+        String metrics() {
+            try {
+                HttpResponse<String> r = http.send(
+                        HttpRequest.newBuilder(URI.create(target + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                return r.statusCode() == 200 ? r.body() : null;
+            } catch (IOException e) {
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
             }
         }
 

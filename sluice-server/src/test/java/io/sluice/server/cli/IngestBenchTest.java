@@ -38,6 +38,12 @@ class IngestBenchTest {
                     .contains("2 closed loops, requests of 50 events with random ids")
                     .contains("events/s", "p99 ms");
             assertThat(closed).containsPattern("server memory \\(MB\\).*heap first \\d+");
+            assertThat(closed)
+                    .contains("server side over the measured window")
+                    .containsPattern(
+                            "  request +p50 <= [0-9.]+ ms  p90 <= .* requests; POST /v1/events inside the server")
+                    .containsPattern("  log +p50 <= [0-9.]+ ms .*requests; arrival at the log to durable")
+                    .containsPattern("  commit +p50 <= [0-9.]+ ms .*commits; the store's part of each group commit");
             long stored = server.log().store().lastOffset();
             assertThat(stored).isPositive();
             assertThat(stored % 50).isZero(); // whole requests only
