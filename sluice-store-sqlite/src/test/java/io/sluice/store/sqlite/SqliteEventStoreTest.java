@@ -507,6 +507,15 @@ class SqliteEventStoreTest extends EventStoreContract {
                         .isInstanceOf(StoreException.class)
                         .hasMessageContaining("corrupt chunk at offset " + c[1]);
             }
+            // The rows after them still read, with the decompression contexts the failures used.
+            s.append(paddedEvents(3, 10));
+            for (int i = 0; i < 20; i++) {
+                assertThat(s.read(32, 100, e -> true).events())
+                        .extracting(StoredEvent::id)
+                        .containsExactlyElementsOf(paddedEvents(3, 10).stream()
+                                .map(EventStore.NewEvent::id)
+                                .toList());
+            }
         }
     }
 
