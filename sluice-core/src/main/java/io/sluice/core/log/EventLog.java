@@ -271,8 +271,16 @@ public final class EventLog implements AutoCloseable {
         return spliced;
     }
 
-    /** The text without JSON whitespace around it: the same bytes, a narrower view. */
+    /**
+     * The text without JSON whitespace around it: the same bytes, a narrower view (a buffer
+     * without an accessible array, direct or read-only, is copied first).
+     */
     private static ByteBuffer stripped(ByteBuffer text) {
+        if (!text.hasArray()) {
+            byte[] copy = new byte[text.remaining()];
+            text.duplicate().get(copy);
+            text = ByteBuffer.wrap(copy);
+        }
         byte[] bytes = text.array();
         int from = text.arrayOffset() + text.position();
         int to = text.arrayOffset() + text.limit();

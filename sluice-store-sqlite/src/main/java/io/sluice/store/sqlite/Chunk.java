@@ -87,7 +87,7 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
      */
     static final class Writer implements AutoCloseable {
         private final Compression.Encoder encoder;
-        private byte[] text = new byte[2 * MAX_BYTES];
+        private final byte[] text = new byte[2 * MAX_BYTES];
         private long eventBytes;
         private long storedBytes;
 
