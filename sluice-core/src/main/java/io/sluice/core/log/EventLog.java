@@ -215,7 +215,7 @@ public final class EventLog implements AutoCloseable {
             }
             ByteBuffer text = texts == null ? null : texts.get(i);
             byte[] utf8 = text != null && idBefore != NullNode.instance && timeBefore != NullNode.instance
-                    ? spliced(stripped(text), idBefore == null, timeBefore == null, e.document())
+                    ? spliced(text, idBefore == null, timeBefore == null, e.document())
                     : Json.write(e.document()).getBytes(StandardCharsets.UTF_8);
             if (utf8.length > maxEventBytes) {
                 throw new EventTooLargeException(i, utf8.length, maxEventBytes);
@@ -240,13 +240,25 @@ public final class EventLog implements AutoCloseable {
     }
 
     /**
-     * The received text of an object with the envelope fields that normalising added (absent
-     * before, so no key is repeated) written in front of the others.
+     * The received text of an object, without the whitespace around it, with the envelope
+     * fields that normalising added (absent before, so no key is repeated) written in front of
+     * the others: a new array either way, the received bytes are not kept.
      */
     private byte[] spliced(ByteBuffer text, boolean idAdded, boolean timeAdded, ObjectNode document) {
+        if (!text.hasArray()) { // direct or read-only: copied first
+            byte[] copy = new byte[text.remaining()];
+            text.duplicate().get(copy);
+            text = ByteBuffer.wrap(copy);
+        }
         byte[] bytes = text.array();
         int from = text.arrayOffset() + text.position();
         int to = text.arrayOffset() + text.limit();
+        while (from < to && isWhitespace(bytes[from])) { // the whitespace around it is left out
+            from++;
+        }
+        while (to > from && isWhitespace(bytes[to - 1])) {
+            to--;
+        }
         if (!idAdded && !timeAdded) {
             return Arrays.copyOfRange(bytes, from, to);
         }
@@ -269,28 +281,6 @@ public final class EventLog implements AutoCloseable {
         System.arraycopy(added, 0, spliced, 0, added.length);
         System.arraycopy(bytes, from + 1, spliced, added.length, to - from - 1);
         return spliced;
-    }
-
-    /**
-     * The text without JSON whitespace around it: the same bytes, a narrower view (a buffer
-     * without an accessible array, direct or read-only, is copied first).
-     */
-    private static ByteBuffer stripped(ByteBuffer text) {
-        if (!text.hasArray()) {
-            byte[] copy = new byte[text.remaining()];
-            text.duplicate().get(copy);
-            text = ByteBuffer.wrap(copy);
-        }
-        byte[] bytes = text.array();
-        int from = text.arrayOffset() + text.position();
-        int to = text.arrayOffset() + text.limit();
-        while (from < to && isWhitespace(bytes[from])) {
-            from++;
-        }
-        while (to > from && isWhitespace(bytes[to - 1])) {
-            to--;
-        }
-        return ByteBuffer.wrap(bytes, from, to - from).slice();
     }
 
     private static boolean isWhitespace(byte b) {

@@ -179,16 +179,16 @@ final class IngestBench implements Callable<Integer> {
                     seconds,
                     warmup);
             out.flush();
-            HeapSampler heap = new HeapSampler(target, server);
-            Result result = rate > 0 ? fixedRate(target, heap) : closedLoops(target, heap);
+            ServerSampler sampler = new ServerSampler(target, server);
+            Result result = rate > 0 ? fixedRate(target, sampler) : closedLoops(target, sampler);
             ThroughputTable.print(
                     out,
                     "events/s",
                     result.events / (double) seconds,
                     result.events * averageBytes / seconds,
                     result.latency);
-            out.printf(Locale.ROOT, "server memory (MB), sampled every second: %s%n", heap.summary());
-            ServerLatency.print(out, heap.metricsAtStart, heap.metrics());
+            out.printf(Locale.ROOT, "server memory (MB), sampled every second: %s%n", sampler.summary());
+            ServerLatency.print(out, sampler.metricsAtStart, sampler.metrics());
             if (result.failures > 0) {
                 out.printf(Locale.ROOT, "%d requests failed: first: %s%n", result.failures, result.firstFailure);
             }
@@ -226,11 +226,11 @@ final class IngestBench implements Callable<Integer> {
     }
 
     /** Closed loops: each posts a batch, waits for the acknowledgement, posts the next. */
-    private Result closedLoops(String target, HeapSampler heap) {
+    private Result closedLoops(String target, ServerSampler sampler) {
         Tally tally = new Tally();
         long measureFrom = System.nanoTime() + Duration.ofSeconds(warmup).toNanos();
         long end = measureFrom + Duration.ofSeconds(seconds).toNanos();
-        heap.startSampling(measureFrom, end);
+        sampler.startSampling(measureFrom, end);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int c = 0; c < connections; c++) {
                 pool.submit(() -> {
@@ -249,13 +249,13 @@ final class IngestBench implements Callable<Integer> {
     }
 
     /** Open loop: requests start on schedule, each on its own virtual thread. */
-    private Result fixedRate(String target, HeapSampler heap) {
+    private Result fixedRate(String target, ServerSampler sampler) {
         Tally tally = new Tally();
         long interval = (long) (1e9 * batch / rate);
         long start = System.nanoTime();
         long measureFrom = start + Duration.ofSeconds(warmup).toNanos();
         long end = measureFrom + Duration.ofSeconds(seconds).toNanos();
-        heap.startSampling(measureFrom, end);
+        sampler.startSampling(measureFrom, end);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (long scheduled = start; scheduled < end; scheduled += interval) {
                 java.util.concurrent.locks.LockSupport.parkNanos(scheduled - System.nanoTime());
@@ -446,14 +446,17 @@ final class IngestBench implements Callable<Integer> {
         }
     }
 
-    /** The server's heap used, from its Prometheus metrics, once a second. */
-    private final class HeapSampler {
+    /**
+     * Reads the server's {@code /metrics}: its heap once a second (and the spawned process's
+     * resident set), and the whole text when measuring starts, for {@link ServerLatency}.
+     */
+    private final class ServerSampler {
         private final String target;
         private final Spawned server;
         private final List<Double> samples = new ArrayList<>();
         private final List<Double> rss = new ArrayList<>();
 
-        HeapSampler(String target, Spawned server) {
+        ServerSampler(String target, Spawned server) {
             this.target = target;
             this.server = server;
         }
@@ -501,20 +504,19 @@ final class IngestBench implements Callable<Integer> {
             }
         }
 
+        /** The server's heap used in MB, from its {@code /metrics}, or -1. */
         private double heapMb() {
+            String metrics = metrics();
+            if (metrics == null) {
+                return -1;
+            }
             try {
-                HttpResponse<Stream<String>> r = http.send(
-                        HttpRequest.newBuilder(URI.create(target + "/metrics")).build(),
-                        HttpResponse.BodyHandlers.ofLines());
-                return r.body()
+                return metrics.lines()
                                 .filter(l -> l.startsWith("jvm_memory_used_bytes{area=\"heap\""))
                                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
                                 .sum()
                         / 1e6;
-            } catch (IOException | RuntimeException e) {
-                return -1;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            } catch (NumberFormatException e) {
                 return -1;
             }
         }

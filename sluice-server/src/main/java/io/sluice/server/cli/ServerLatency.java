@@ -16,13 +16,22 @@ import java.util.TreeMap;
  * the true value does not exceed.
  */
 final class ServerLatency {
-    /** One histogram: its label in the report, its name, the label a series must carry (or null). */
-    private record Series(String label, String name, String requiredLabel, String what) {}
+    /**
+     * One histogram: its label in the report, its name, the label a series must carry (or
+     * null), what it counts and what it measures.
+     */
+    private record Series(String label, String name, String requiredLabel, String counts, String what) {}
 
     private static final List<Series> SERIES = List.of(
-            new Series("request", "sluice_http_append_seconds", "status=\"2xx\"", "POST /v1/events inside the server"),
-            new Series("log", "sluice_log_append_latency_seconds", null, "arrival at the log to durable"),
-            new Series("commit", "sluice_log_commit_seconds", null, "the store's part of each group commit"));
+            new Series(
+                    "request",
+                    "sluice_http_append_seconds",
+                    "status=\"2xx\"",
+                    "requests",
+                    "POST /v1/events inside the server"),
+            new Series("log", "sluice_log_append_latency_seconds", null, "requests", "arrival at the log to durable"),
+            new Series(
+                    "commit", "sluice_log_commit_seconds", null, "commits", "the store's part of each group commit"));
 
     private static final double[] QUANTILES = {0.5, 0.9, 0.99, 0.999};
 
@@ -40,8 +49,8 @@ final class ServerLatency {
         }
         boolean header = false;
         for (Series s : SERIES) {
-            TreeMap<Double, Double> start = buckets(before, s);
-            TreeMap<Double, Double> end = buckets(after, s);
+            TreeMap<Double, Double> start = buckets(before, s.name(), s.requiredLabel());
+            TreeMap<Double, Double> end = buckets(after, s.name(), s.requiredLabel());
             if (end.isEmpty()) {
                 continue;
             }
@@ -58,12 +67,7 @@ final class ServerLatency {
                 double bound = quantile(start, end, total, QUANTILES[i]);
                 line.append("  ").append(QUANTILE_NAMES[i]).append(" <= ").append(millis(bound));
             }
-            line.append(String.format(
-                    Locale.ROOT,
-                    "  (%,.0f %s; %s)",
-                    total,
-                    s.label().equals("commit") ? "commits" : "requests",
-                    s.what()));
+            line.append(String.format(Locale.ROOT, "  (%,.0f %s; %s)", total, s.counts(), s.what()));
             out.println(line);
         }
     }
@@ -89,12 +93,8 @@ final class ServerLatency {
 
     /** A histogram's cumulative bucket counts by upper bound (seconds), from a scrape. */
     static TreeMap<Double, Double> buckets(String scrape, String name, String requiredLabel) {
-        return buckets(scrape, new Series(name, name, requiredLabel, ""));
-    }
-
-    private static TreeMap<Double, Double> buckets(String scrape, Series s) {
         TreeMap<Double, Double> buckets = new TreeMap<>();
-        String prefix = s.name() + "_bucket{";
+        String prefix = name + "_bucket{";
         for (String line : scrape.split("\n")) {
             if (!line.startsWith(prefix)) {
                 continue;
@@ -104,7 +104,7 @@ final class ServerLatency {
                 continue;
             }
             String labels = line.substring(prefix.length(), close);
-            if (s.requiredLabel() != null && !labels.contains(s.requiredLabel())) {
+            if (requiredLabel != null && !labels.contains(requiredLabel)) {
                 continue;
             }
             int le = labels.indexOf("le=\"");

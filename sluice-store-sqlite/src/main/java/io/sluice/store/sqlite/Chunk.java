@@ -88,21 +88,22 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
     static final class Writer implements AutoCloseable {
         private final Compression.Encoder encoder;
         private final byte[] text = new byte[2 * MAX_BYTES];
-        private long eventBytes;
-        private long storedBytes;
 
         Writer(Compression compression) {
             this.encoder = compression.encoder();
         }
 
+        /** What {@link #addRows} added: the events' bytes, and the rows' events columns as encoded. */
+        record Added(long eventBytes, long storedBytes) {}
+
         /**
          * Adds the rows of {@code events}, given offsets from {@code firstOffset} on and
          * ingested at {@code ingestedMillis}, to {@code insert}'s batch.
          */
-        void addRows(PreparedStatement insert, long firstOffset, List<NewEvent> events, long ingestedMillis)
+        Added addRows(PreparedStatement insert, long firstOffset, List<NewEvent> events, long ingestedMillis)
                 throws SQLException {
-            eventBytes = 0;
-            storedBytes = 0;
+            long eventBytes = 0;
+            long storedBytes = 0;
             int from = 0;
             while (from < events.size()) {
                 int limit = Math.min(MAX_EVENTS, events.size() - from);
@@ -127,13 +128,14 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
                     sizes[i] = utf8.length;
                     ids.add(e.id());
                     types.add(e.type());
-                    eventBytes += utf8.length;
                 }
+                long rowBytes = length - n - 1L; // the events: the array without its brackets and commas
+                eventBytes += rowBytes;
                 byte[] stored = encoder.encode(into, length);
                 insert.setLong(1, firstOffset + from);
                 insert.setLong(2, firstOffset + from + n - 1);
                 insert.setLong(3, ingestedMillis);
-                insert.setLong(4, length - n - 1L); // the events' bytes: the array without its brackets and commas
+                insert.setLong(4, rowBytes);
                 insert.setString(5, stringArray(ids));
                 insert.setString(6, stringArray(types));
                 insert.setString(7, sizesColumn(sizes));
@@ -142,16 +144,7 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
                 storedBytes += stored.length;
                 from += n;
             }
-        }
-
-        /** The events' bytes in the rows of the last {@link #addRows}. */
-        long eventBytes() {
-            return eventBytes;
-        }
-
-        /** The length of those rows' events columns, as encoded. */
-        long storedBytes() {
-            return storedBytes;
+            return new Added(eventBytes, storedBytes);
         }
 
         @Override

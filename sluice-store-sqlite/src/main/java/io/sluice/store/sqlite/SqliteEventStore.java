@@ -55,7 +55,8 @@ import org.sqlite.SQLiteConfig;
  * zstd unless {@link Compression#NONE} is asked for ({@link Chunk.Writer} cuts and writes the
  * rows); the {@code events} view shows them a row per event. Compression is for the writes
  * more than the space: every byte of a row is written to the WAL, read back by the checkpoint
- * and written again into the database file, and JSON events compress five to twenty times. Ids are found through {@link IdIndex}: a table of id hashes written in bulk,
+ * and written again into the database file, and JSON events compress five to twenty times.
+ * Ids are found through {@link IdIndex}: a table of id hashes written in bulk,
  * plus the most recent ids in memory. Together this writes each event about once, sequentially,
  * where a row and a unique id index per event wrote several pages per event.
  *
@@ -512,9 +513,8 @@ public final class SqliteEventStore implements EventStore {
                 added.add(e);
                 results.add(new Appended(next, false));
             }
-            chunkWriter.addRows(insert, lastOffset + 1, added, clock.millis());
-            long addedBytes = chunkWriter.eventBytes();
-            long storedBytes = chunkWriter.storedBytes();
+            Chunk.Writer.Added rows = chunkWriter.addRows(insert, lastOffset + 1, added, clock.millis());
+            long addedBytes = rows.eventBytes();
             if (!added.isEmpty()) {
                 insert.executeBatch();
             }
@@ -540,7 +540,7 @@ public final class SqliteEventStore implements EventStore {
                     bytes += addedBytes;
                 }
                 eventBytesWritten.add(addedBytes);
-                storedBytesWritten.add(storedBytes);
+                storedBytesWritten.add(rows.storedBytes());
             }
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(writer);

@@ -41,8 +41,8 @@ public final class SqliteBulkLoad {
                     hashes[(int) (offset - 1)] = IdIndex.fnv(id);
                     events.add(new NewEvent(id, "bulk", "{\"id\":\"" + id + "\",\"type\":\"bulk\"}"));
                     if (events.size() == Chunk.MAX_EVENTS || offset == count) {
-                        rows.addRows(insert, offset - events.size() + 1, events, ingestedMillis);
-                        bytes += rows.eventBytes();
+                        bytes += rows.addRows(insert, offset - events.size() + 1, events, ingestedMillis)
+                                .eventBytes();
                         events.clear();
                     }
                 }
