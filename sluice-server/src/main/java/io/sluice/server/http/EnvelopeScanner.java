@@ -229,8 +229,14 @@ final class EnvelopeScanner {
     private static int string(byte[] bytes, int p, int to, boolean escapesAllowed) {
         p++;
         while (p < to) {
-            // Eight plain bytes at a time: none a quote, a backslash, a control character or non-ASCII.
-            while (p + 8 <= to && plain((long) LONGS.get(bytes, p))) {
+            // Eight bytes at a time to the first that is not plain: a quote, a backslash, a
+            // control character or non-ASCII.
+            while (p + 8 <= to) {
+                long special = special((long) LONGS.get(bytes, p));
+                if (special != 0) {
+                    p += Long.numberOfTrailingZeros(special) >>> 3;
+                    break;
+                }
                 p += 8;
             }
             if (p == to) {
@@ -281,14 +287,20 @@ final class EnvelopeScanner {
     private static final long ONES = 0x0101010101010101L;
     private static final long HIGH_BITS = 0x8080808080808080L;
 
-    /** Whether none of the eight bytes of {@code w} is {@code "}, {@code \}, below 0x20 or above 0x7f. */
-    private static boolean plain(long w) {
+    /**
+     * The high bits of those of the eight bytes of {@code w} (little-endian: the first byte
+     * lowest) that are {@code "}, {@code \}, below 0x20 or above 0x7f: zero when all are plain.
+     * Exact for the first such byte; bytes after it may be flagged though plain (a borrow
+     * carries into them), which does not matter since scanning goes on from the first.
+     */
+    private static long special(long w) {
         long quote = w ^ (ONES * '"');
         long backslash = w ^ (ONES * '\\');
-        // A byte of x is zero or has its high bit set: (x - 0x01) & ~x has the high bit set only
-        // for a zero byte; w - 0x20 borrows into the high bit for bytes below 0x20.
+        // (x - 0x01) & ~x has the high bit set for a zero byte of x (and possibly for bytes after
+        // one); w - 0x20 borrows into the high bit for bytes below 0x20; w's own high bit is set
+        // for non-ASCII bytes.
         long special = ((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash) | ((w - ONES * 0x20) & ~w) | w;
-        return (special & HIGH_BITS) == 0;
+        return special & HIGH_BITS;
     }
 
     /**

@@ -12,6 +12,9 @@ import io.sluice.api.Json;
 import io.sluice.testkit.Notifications;
 import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -110,24 +113,92 @@ class EnvelopeScannerTest {
 
     /** Checks one edited line: the scanner reads it only if Jackson accepts it, and reads it alike. */
     private void checkEdited(ObjectNode document, List<Tuple.Tuple3<Double, Integer, Byte>> edits) {
-        byte[] line = edit(Json.write(document).getBytes(StandardCharsets.UTF_8), edits);
+        Statistics.label("outcome")
+                .collect(checkLine(edit(Json.write(document).getBytes(StandardCharsets.UTF_8), edits)));
+    }
+
+    /**
+     * The scanner reads a line only if Jackson accepts it, and reads its envelope alike. Returns
+     * what happened: "Jackson rejects", "Jackson accepts, deferred" or "both accept".
+     */
+    private String checkLine(byte[] line) {
         ObjectNode fields = scanner.scan(line, 0, line.length);
         JsonNode parsed;
         try {
             parsed = Json.mapper().readTree(line);
         } catch (Exception rejected) {
-            Statistics.label("outcome").collect("Jackson rejects");
             assertThat(fields)
                     .as("accepted what Jackson rejects: %s", rejected.getMessage())
                     .isNull();
-            return;
+            return "Jackson rejects";
         }
-        Statistics.label("outcome").collect(fields == null ? "Jackson accepts, deferred" : "both accept");
         if (fields != null) {
             assertThat(parsed.isObject()).isTrue();
             for (String name : ENVELOPE) {
                 assertThat(fields.get(name)).as(name).isEqualTo(parsed.get(name));
             }
+        }
+        return fields == null ? "Jackson accepts, deferred" : "both accept";
+    }
+
+    /**
+     * Strings are scanned eight bytes at a time up to the first byte that is not plain: every
+     * kind of such byte, alone or after another, at every position of the first three words.
+     */
+    @Test
+    void findsTheFirstSpecialByteOfAStringWhereverItIs() {
+        byte[][] specials = {
+            {'"'},
+            {'\\', 'n'},
+            {'\\', 'u', '0', '0', '4', '1'},
+            {'\\', 'x'},
+            {0x00},
+            {0x1f},
+            {0x7f},
+            {(byte) 0xc3, (byte) 0xa9},
+            {(byte) 0xe2, (byte) 0x82, (byte) 0xac},
+            {(byte) 0xf0, (byte) 0x9f, (byte) 0x98, (byte) 0x80},
+            {(byte) 0x80},
+            {(byte) 0xc3},
+            {(byte) 0xed, (byte) 0xa0, (byte) 0x80},
+            {(byte) 0xff}
+        };
+        for (int at = 0; at < 24; at++) {
+            for (byte[] first : specials) {
+                for (byte[] second : specials) {
+                    for (int gap = 0; gap < 3; gap++) {
+                        ByteArrayOutputStream value = new ByteArrayOutputStream();
+                        value.writeBytes("a".repeat(at).getBytes(StandardCharsets.US_ASCII));
+                        value.writeBytes(first);
+                        value.writeBytes("b".repeat(gap).getBytes(StandardCharsets.US_ASCII));
+                        value.writeBytes(second);
+                        value.writeBytes("c".repeat(at % 9).getBytes(StandardCharsets.US_ASCII));
+                        ByteArrayOutputStream line = new ByteArrayOutputStream();
+                        line.writeBytes("{\"id\":\"x\",\"v\":\"".getBytes(StandardCharsets.US_ASCII));
+                        line.writeBytes(value.toByteArray());
+                        line.writeBytes("\",\"type\":\"t\"}".getBytes(StandardCharsets.US_ASCII));
+                        String outcome = checkLine(line.toByteArray());
+                        if (wellFormedUtf8(line.toByteArray())) { // Jackson lets some malformed UTF-8 through
+                            assertThat(outcome) // a valid line is read: only a value has escapes
+                                    .as("%s", line)
+                                    .isNotEqualTo("Jackson accepts, deferred");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static boolean wellFormedUtf8(byte[] bytes) {
+        try {
+            StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes));
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
         }
     }
 
