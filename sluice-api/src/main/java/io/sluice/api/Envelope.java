@@ -82,7 +82,7 @@ public record Envelope(String idField, String typeField, String timeField) {
         Instant time = readTime(document);
         if (time == null) {
             time = clock.instant();
-            document.put(timeField, DateTimeFormatter.ISO_INSTANT.format(time));
+            document.put(timeField, InstantText.format(time));
         }
         return new Event(id, type, time, document);
     }

@@ -1,9 +1,9 @@
 package io.sluice.core.log;
 
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -262,41 +262,57 @@ public final class EventLog implements AutoCloseable {
         if (!idAdded && !timeAdded) {
             return Arrays.copyOfRange(bytes, from, to);
         }
-        StringBuilder b = new StringBuilder(96).append('{');
-        if (idAdded) {
-            field(b, envelope.idField(), document);
-        }
-        if (timeAdded) {
-            field(b, envelope.timeField(), document);
-        }
+        byte[] id = idAdded ? member(envelope.idField(), document) : NO_BYTES;
+        byte[] time = timeAdded ? member(envelope.timeField(), document) : NO_BYTES;
         int rest = from + 1; // the text starts with the object's "{"
         while (rest < to && isWhitespace(bytes[rest])) {
             rest++;
         }
-        if (bytes[rest] == '}') {
-            b.setLength(b.length() - 1); // an otherwise empty object: no comma after the last field
+        boolean empty = bytes[rest] == '}'; // an otherwise empty object: no comma after the last member
+        int commas = (idAdded ? 1 : 0) + (timeAdded ? 1 : 0) - (empty ? 1 : 0);
+        byte[] spliced = new byte[id.length + time.length + commas + to - from];
+        spliced[0] = '{';
+        int p = 1;
+        for (byte[] member : new byte[][] {id, time}) {
+            if (member.length > 0) {
+                System.arraycopy(member, 0, spliced, p, member.length);
+                p += member.length;
+                if (commas-- > 0) {
+                    spliced[p++] = ',';
+                }
+            }
         }
-        byte[] added = b.toString().getBytes(StandardCharsets.UTF_8);
-        byte[] spliced = new byte[added.length + to - from - 1];
-        System.arraycopy(added, 0, spliced, 0, added.length);
-        System.arraycopy(bytes, from + 1, spliced, added.length, to - from - 1);
+        System.arraycopy(bytes, from + 1, spliced, p, to - from - 1); // the rest as received
         return spliced;
     }
+
+    private static final byte[] NO_BYTES = new byte[0];
 
     private static boolean isWhitespace(byte b) {
         return b == ' ' || b == '\t' || b == '\n' || b == '\r';
     }
 
-    private static void field(StringBuilder b, String name, ObjectNode document) {
-        quoted(b, name).append(':');
+    /**
+     * {@code "name":value} in UTF-8 for a member of the document. Ids and times are plain ASCII
+     * (a UUID, an ISO-8601 instant) and are written as they are; anything else through Jackson.
+     */
+    private static byte[] member(String name, ObjectNode document) {
         JsonNode value = document.get(name);
-        (value.isTextual() ? quoted(b, value.textValue()) : b.append(Json.write(value))).append(',');
+        String valueText =
+                value.isTextual() && plainAscii(value.textValue()) ? '"' + value.textValue() + '"' : Json.write(value);
+        String nameText = plainAscii(name) ? '"' + name + '"' : Json.write(TextNode.valueOf(name));
+        return (nameText + ':' + valueText).getBytes(StandardCharsets.UTF_8);
     }
 
-    private static StringBuilder quoted(StringBuilder b, String text) {
-        b.append('"');
-        JsonStringEncoder.getInstance().quoteAsString(text, b);
-        return b.append('"');
+    /** Whether a string needs no escaping in JSON and is one byte per character in UTF-8. */
+    private static boolean plainAscii(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void writeLoop() {

@@ -77,7 +77,8 @@ class EventLogTest {
                 "{ \"type\": \"a\", \"n\": 1.50 }",
                 "{\"id\":\"mine\",\"time\":\"2020-01-01T00:00:00Z\",\"type\":\"b\"}\r",
                 "{}",
-                "{\"id\":null,\"type\":\"c\"}");
+                "{\"id\":null,\"type\":\"c\"}",
+                "{\"id\":\"own\", \"type\":\"d\"}");
         List<ObjectNode> docs = texts.stream().map(EventLogTest::doc).toList();
         // Views of one body, as the HTTP API hands them over: each line a slice of the same bytes.
         byte[] body = String.join("\n", texts).getBytes(StandardCharsets.UTF_8);
@@ -99,8 +100,9 @@ class EventLogTest {
                         "{\"id\":\"gen-1\",\"time\":\"2026-03-04T05:06:07Z\", \"type\": \"a\", \"n\": 1.50 }",
                         "{\"id\":\"mine\",\"time\":\"2020-01-01T00:00:00Z\",\"type\":\"b\"}",
                         "{\"id\":\"gen-2\",\"time\":\"2026-03-04T05:06:07Z\"}",
-                        "{\"id\":\"gen-3\",\"type\":\"c\",\"time\":\"2026-03-04T05:06:07Z\"}"); // null id:
-        // re-serialised
+                        "{\"id\":\"gen-3\",\"type\":\"c\",\"time\":\"2026-03-04T05:06:07Z\"}", // null id:
+                        // re-serialised
+                        "{\"time\":\"2026-03-04T05:06:07Z\",\"id\":\"own\", \"type\":\"d\"}");
         for (int i = 0; i < stored.size(); i++) {
             assertThat(Json.parse(stored.get(i))).isEqualTo(docs.get(i)); // the same document as was normalised
         }
