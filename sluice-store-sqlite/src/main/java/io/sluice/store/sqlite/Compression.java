@@ -94,8 +94,9 @@ public enum Compression {
 
             @Override
             public byte[] encode(byte[] text, int length) {
-                long bound = Zstd.compressBound(length);
-                byte[] into = bound <= buffer.length ? buffer : new byte[Math.toIntExact(bound)];
+                // The bound grows with the length: what fits the buffer's length fits the buffer.
+                byte[] into =
+                        length <= 2 * Chunk.MAX_BYTES ? buffer : new byte[Math.toIntExact(Zstd.compressBound(length))];
                 int compressed = context.compressByteArray(into, 0, into.length, text, 0, length);
                 return Arrays.copyOf(into, compressed);
             }
