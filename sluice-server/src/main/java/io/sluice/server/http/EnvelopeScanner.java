@@ -155,8 +155,27 @@ final class EnvelopeScanner {
                         }
                         found[field] = new String(bytes, valueStart, p - 1 - valueStart, StandardCharsets.UTF_8);
                         state = AFTER_VALUE;
-                    } else {
+                        continue;
+                    }
+                    // Most members are scalars: the value, and the comma before the next name,
+                    // are read here rather than in two more turns of the loop.
+                    p = skipWhitespace(bytes, p, to);
+                    int v = p < to ? bytes[p] : '{';
+                    if (v == '{' || v == '[') { // a container (or nothing): the loop opens it
                         state = EXPECT_VALUE;
+                        continue;
+                    }
+                    p = v == '"'
+                            ? string(bytes, p, to, true)
+                            : v == '-' || isDigit(v) ? number(bytes, p, to) : literal(bytes, p, to);
+                    if (p < 0) {
+                        return null;
+                    }
+                    p = skipWhitespace(bytes, p, to);
+                    if (p < to && bytes[p] == ',') {
+                        p++; // and a name is expected
+                    } else {
+                        state = AFTER_VALUE;
                     }
                 }
                 default -> { // AFTER_VALUE
@@ -199,7 +218,9 @@ final class EnvelopeScanner {
     private int envelopeField(byte[] bytes, int start, int length) {
         for (int i = 0; i < envelopeBytes.length; i++) {
             byte[] name = envelopeBytes[i];
-            if (name.length == length && Arrays.equals(bytes, start, start + length, name, 0, length)) {
+            if (name.length == length
+                    && (length == 0 || bytes[start] == name[0])
+                    && Arrays.equals(bytes, start, start + length, name, 0, length)) {
                 return i;
             }
         }
