@@ -2,6 +2,7 @@ package io.sluice.api;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -63,6 +64,35 @@ public final class Json {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise JSON", e);
         }
+    }
+
+    /**
+     * Appends {@code text} as a JSON string literal, quoted and escaped as Jackson writes it
+     * (null as {@code null}): written as it is when it needs no escaping, as ids and types
+     * usually do.
+     */
+    public static StringBuilder quote(StringBuilder out, String text) {
+        if (text == null) {
+            return out.append("null");
+        }
+        out.append('"');
+        if (plain(text)) {
+            out.append(text);
+        } else {
+            JsonStringEncoder.getInstance().quoteAsString(text, out);
+        }
+        return out.append('"');
+    }
+
+    /** Whether a string goes into JSON as it is: no quote, backslash or control character. */
+    private static boolean plain(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == '"' || c == '\\') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String locationOf(com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -3,7 +3,6 @@ package io.sluice.core.log;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.TextNode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -292,27 +291,16 @@ public final class EventLog implements AutoCloseable {
         return b == ' ' || b == '\t' || b == '\n' || b == '\r';
     }
 
-    /**
-     * {@code "name":value} in UTF-8 for a member of the document. Ids and times are plain ASCII
-     * (a UUID, an ISO-8601 instant) and are written as they are; anything else through Jackson.
-     */
+    /** {@code "name":value} in UTF-8 for a member of the document. */
     private static byte[] member(String name, ObjectNode document) {
         JsonNode value = document.get(name);
-        String valueText =
-                value.isTextual() && plainAscii(value.textValue()) ? '"' + value.textValue() + '"' : Json.write(value);
-        String nameText = plainAscii(name) ? '"' + name + '"' : Json.write(TextNode.valueOf(name));
-        return (nameText + ':' + valueText).getBytes(StandardCharsets.UTF_8);
-    }
-
-    /** Whether a string needs no escaping in JSON and is one byte per character in UTF-8. */
-    private static boolean plainAscii(String text) {
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
-                return false;
-            }
+        StringBuilder b = Json.quote(new StringBuilder(64), name).append(':');
+        if (value.isTextual()) {
+            Json.quote(b, value.textValue());
+        } else {
+            b.append(Json.write(value));
         }
-        return true;
+        return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     private void writeLoop() {
