@@ -21,6 +21,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -420,6 +421,9 @@ public final class SqliteEventStore implements EventStore {
                 .description("Length of the WAL at the last checkpoint")
                 .baseUnit("bytes")
                 .register(meters);
+        FunctionCounter.builder("sluice.sqlite.slow.appends", slowAppends, LongAdder::sum)
+                .description("Appends that held the writer for more than 200 ms (each logged with its parts)")
+                .register(meters);
         FunctionCounter.builder("sluice.sqlite.event.bytes", eventBytesWritten, LongAdder::sum)
                 .description("Events' texts appended since start, as received")
                 .baseUnit("bytes")
@@ -483,6 +487,8 @@ public final class SqliteEventStore implements EventStore {
 
     @Override
     public List<Appended> append(List<NewEvent> events) {
+        long started = System.nanoTime();
+        long[] phases = new long[6]; // when each part of the append ended; see warnIfSlow
         int n = events.size();
         long[] hashes = new long[n];
         for (int i = 0; i < n; i++) {
@@ -493,6 +499,7 @@ public final class SqliteEventStore implements EventStore {
             begin(writer);
             long[] stored = storedOffsets(
                     new ChunkCache(writer), events.stream().map(NewEvent::id).toList(), hashes);
+            phases[0] = System.nanoTime();
             List<NewEvent> added = new ArrayList<>(n);
             long[] addedHashes = new long[n];
             Map<String, Long> inBatch = new HashMap<>();
@@ -515,10 +522,13 @@ public final class SqliteEventStore implements EventStore {
             }
             Chunk.Writer.Added rows = chunkWriter.addRows(insert, lastOffset + 1, added, clock.millis());
             long addedBytes = rows.eventBytes();
+            phases[1] = System.nanoTime();
             if (!added.isEmpty()) {
                 insert.executeBatch();
             }
+            phases[2] = System.nanoTime();
             IdIndex.Marks marks = ids.writeSlice(writer, added.size(), firstOffset, indexedThrough, cleanedThrough);
+            phases[3] = System.nanoTime();
             if (!added.isEmpty() || marks != null) {
                 saveMeta.setLong(1, next);
                 saveMeta.setLong(2, addedBytes);
@@ -527,6 +537,7 @@ public final class SqliteEventStore implements EventStore {
                 saveMeta.executeUpdate();
             }
             execute(writer, "COMMIT");
+            phases[4] = System.nanoTime();
             ids.committed();
             ids.add(addedHashes, lastOffset + 1, added.size());
             filterBuilder.buildIfDue();
@@ -553,7 +564,51 @@ public final class SqliteEventStore implements EventStore {
         if (walRestartDue) {
             completeCheckpoint();
         }
+        phases[5] = System.nanoTime();
+        warnIfSlow(n, started, phases);
         return results;
+    }
+
+    /** An append taking longer than this (200 ms by default) is counted and logged with its parts. */
+    private volatile long slowAppendNanos = TimeUnit.MILLISECONDS.toNanos(200);
+
+    private final LongAdder slowAppends = new LongAdder();
+
+    /** Sets what counts as a slow append (tests). */
+    void slowAppendThreshold(Duration threshold) {
+        slowAppendNanos = threshold.toNanos();
+    }
+
+    /**
+     * Counts and logs an append that held the writer, and every producer queued behind it, for
+     * longer than {@link #slowAppendNanos}, saying where the time went: a rare stall is
+     * otherwise visible only as a latency tail.
+     */
+    private void warnIfSlow(int events, long started, long[] phases) {
+        long total = phases[5] - started;
+        if (total < slowAppendNanos) {
+            return;
+        }
+        slowAppends.increment();
+        long[] ms = new long[phases.length];
+        long from = started;
+        for (int i = 0; i < phases.length; i++) {
+            long to = phases[i] == 0 ? from : phases[i];
+            ms[i] = TimeUnit.NANOSECONDS.toMillis(to - from);
+            from = to;
+        }
+        LOG.warn(
+                "slow append to {}: {} events in {} ms (duplicate lookups {} ms, rows {} ms, insert {} ms,"
+                        + " id table slice {} ms, commit {} ms, WAL checkpoint {} ms)",
+                file,
+                events,
+                TimeUnit.NANOSECONDS.toMillis(total),
+                ms[0],
+                ms[1],
+                ms[2],
+                ms[3],
+                ms[4],
+                ms[5]);
     }
 
     /**

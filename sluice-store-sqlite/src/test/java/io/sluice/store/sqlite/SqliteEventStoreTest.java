@@ -99,6 +99,27 @@ class SqliteEventStoreTest extends EventStoreContract {
         }
     }
 
+    /** An append over the threshold is counted (and logged with its parts); one under it is not. */
+    @Test
+    void slowAppendsAreCounted() {
+        try (SqliteEventStore s = SqliteEventStore.open(dir.resolve("slow"), clock)) {
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            s.bindTo(meters);
+            s.slowAppendThreshold(Duration.ofMinutes(1));
+            s.append(events("fast", 10));
+            assertThat(meters.get("sluice.sqlite.slow.appends")
+                            .functionCounter()
+                            .count())
+                    .isZero();
+            s.slowAppendThreshold(Duration.ZERO);
+            s.append(events("slow", 10));
+            assertThat(meters.get("sluice.sqlite.slow.appends")
+                            .functionCounter()
+                            .count())
+                    .isEqualTo(1);
+        }
+    }
+
     @Test
     void aReaderOnTheWalDelaysItsStartingOverUntilItIsDone() throws Exception {
         try (SqliteEventStore store = openWithShortWal()) {
