@@ -28,8 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * How fast, and how far, codecs compress rows like the embedded store's chunks: JSON arrays
  * of OpenStack notifications, cut as the store cuts them. It chose the store's codec
  * ({@code store.compression: zstd}, level 1); zstd's faster negative levels, LZ4 and Deflate are
- * here for comparison. One
- * operation = one row; the compression ratio over all rows is printed at setup.
+ * here for comparison. One operation = one row; the compression ratio over all rows is printed
+ * at setup.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

@@ -261,46 +261,36 @@ public final class EventLog implements AutoCloseable {
         if (!idAdded && !timeAdded) {
             return Arrays.copyOfRange(bytes, from, to);
         }
-        byte[] id = idAdded ? member(envelope.idField(), document) : NO_BYTES;
-        byte[] time = timeAdded ? member(envelope.timeField(), document) : NO_BYTES;
+        StringBuilder added = new StringBuilder(96).append('{');
+        if (idAdded) {
+            member(added, envelope.idField(), document).append(',');
+        }
+        if (timeAdded) {
+            member(added, envelope.timeField(), document).append(',');
+        }
         int rest = from + 1; // the text starts with the object's "{"
         while (rest < to && isWhitespace(bytes[rest])) {
             rest++;
         }
-        boolean empty = bytes[rest] == '}'; // an otherwise empty object: no comma after the last member
-        int commas = (idAdded ? 1 : 0) + (timeAdded ? 1 : 0) - (empty ? 1 : 0);
-        byte[] spliced = new byte[id.length + time.length + commas + to - from];
-        spliced[0] = '{';
-        int p = 1;
-        for (byte[] member : new byte[][] {id, time}) {
-            if (member.length > 0) {
-                System.arraycopy(member, 0, spliced, p, member.length);
-                p += member.length;
-                if (commas-- > 0) {
-                    spliced[p++] = ',';
-                }
-            }
+        if (bytes[rest] == '}') {
+            added.setLength(added.length() - 1); // an otherwise empty object: no comma after the last member
         }
-        System.arraycopy(bytes, from + 1, spliced, p, to - from - 1); // the rest as received
+        byte[] front = added.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] spliced = new byte[front.length + to - from - 1];
+        System.arraycopy(front, 0, spliced, 0, front.length);
+        System.arraycopy(bytes, from + 1, spliced, front.length, to - from - 1); // the rest as received
         return spliced;
     }
-
-    private static final byte[] NO_BYTES = new byte[0];
 
     private static boolean isWhitespace(byte b) {
         return b == ' ' || b == '\t' || b == '\n' || b == '\r';
     }
 
-    /** {@code "name":value} in UTF-8 for a member of the document. */
-    private static byte[] member(String name, ObjectNode document) {
+    /** Appends {@code "name":value} for a member of the document. */
+    private static StringBuilder member(StringBuilder b, String name, ObjectNode document) {
         JsonNode value = document.get(name);
-        StringBuilder b = Json.quote(new StringBuilder(64), name).append(':');
-        if (value.isTextual()) {
-            Json.quote(b, value.textValue());
-        } else {
-            b.append(Json.write(value));
-        }
-        return b.toString().getBytes(StandardCharsets.UTF_8);
+        Json.quote(b, name).append(':');
+        return value.isTextual() ? Json.quote(b, value.textValue()) : b.append(Json.write(value));
     }
 
     private void writeLoop() {

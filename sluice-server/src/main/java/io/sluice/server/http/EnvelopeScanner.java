@@ -3,9 +3,6 @@ package io.sluice.server.http;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.api.Envelope;
 import io.sluice.api.Json;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -253,9 +250,9 @@ final class EnvelopeScanner {
             // Eight bytes at a time to the first that is not plain: a quote, a backslash, a
             // control character or non-ASCII.
             while (p + 8 <= to) {
-                long special = special((long) LONGS.get(bytes, p));
+                long special = special(ByteWords.word(bytes, p));
                 if (special != 0) {
-                    p += Long.numberOfTrailingZeros(special) >>> 3;
+                    p += ByteWords.firstFlagged(special);
                     break;
                 }
                 p += 8;
@@ -303,25 +300,12 @@ final class EnvelopeScanner {
         return -1; // no closing quote
     }
 
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-
-    private static final long ONES = 0x0101010101010101L;
-    private static final long HIGH_BITS = 0x8080808080808080L;
-
-    /**
-     * The high bits of those of the eight bytes of {@code w} (little-endian: the first byte
-     * lowest) that are {@code "}, {@code \}, below 0x20 or above 0x7f: zero when all are plain.
-     * Exact for the first such byte; bytes after it may be flagged though plain (a borrow
-     * carries into them), which does not matter since scanning goes on from the first.
-     */
+    /** Flags those of the eight bytes of {@code w} that are {@code "}, {@code \}, below 0x20 or above 0x7f. */
     private static long special(long w) {
-        long quote = w ^ (ONES * '"');
-        long backslash = w ^ (ONES * '\\');
-        // (x - 0x01) & ~x has the high bit set for a zero byte of x (and possibly for bytes after
-        // one); w - 0x20 borrows into the high bit for bytes below 0x20; w's own high bit is set
-        // for non-ASCII bytes.
-        long special = ((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash) | ((w - ONES * 0x20) & ~w) | w;
-        return special & HIGH_BITS;
+        return ByteWords.equalTo(w, '"')
+                | ByteWords.equalTo(w, '\\')
+                | ByteWords.below(w, 0x20)
+                | ByteWords.nonAscii(w);
     }
 
     /**
@@ -432,7 +416,7 @@ final class EnvelopeScanner {
     private static int hash(byte[] bytes, int start, int length) {
         long h;
         if (length >= 8) {
-            h = (long) LONGS.get(bytes, start) * 31 + (long) LONGS.get(bytes, start + length - 8);
+            h = ByteWords.word(bytes, start) * 31 + ByteWords.word(bytes, start + length - 8);
         } else {
             h = 0;
             for (int i = start; i < start + length; i++) {

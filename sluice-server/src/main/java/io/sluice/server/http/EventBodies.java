@@ -12,10 +12,7 @@ import io.sluice.server.config.ServerConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -211,23 +208,13 @@ final class EventBodies {
      * reads only its envelope fields (the log needs no more); a line it is not sure of is
      * parsed whole by Jackson, whose document or error stands.
      */
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-
-    private static final long ONES = 0x0101010101010101L;
-
-    /**
-     * The index of the first {@code \n} at or after {@code from}, or the length when there is
-     * none; eight bytes at a time. A byte of {@code x} that is zero sets its high bit in {@code
-     * (x - 0x01..) & ~x}; a borrow can set it for bytes after a zero byte too, never before, so the
-     * lowest one set is the first newline.
-     */
+    /** The index of the first {@code \n} at or after {@code from}, or the length when there is none. */
     static int lineEnd(byte[] bytes, int from) {
         int p = from;
         for (; p + 8 <= bytes.length; p += 8) {
-            long x = (long) LONGS.get(bytes, p) ^ (ONES * '\n');
-            long newlines = (x - ONES) & ~x & (ONES << 7);
+            long newlines = ByteWords.equalTo(ByteWords.word(bytes, p), '\n');
             if (newlines != 0) {
-                return p + (Long.numberOfTrailingZeros(newlines) >>> 3);
+                return p + ByteWords.firstFlagged(newlines);
             }
         }
         while (p < bytes.length && bytes[p] != '\n') {

@@ -186,7 +186,10 @@ record Chunk(long firstOffset, List<String> ids, List<String> types, int[] sizes
     private static String stringArray(List<String> values) {
         StringBuilder out = new StringBuilder(values.size() * 40 + 2).append('[');
         for (int i = 0; i < values.size(); i++) {
-            Json.quote(i == 0 ? out : out.append(','), values.get(i));
+            if (i > 0) {
+                out.append(',');
+            }
+            Json.quote(out, values.get(i));
         }
         return out.append(']').toString();
     }

@@ -488,7 +488,7 @@ public final class SqliteEventStore implements EventStore {
     @Override
     public List<Appended> append(List<NewEvent> events) {
         long started = System.nanoTime();
-        long[] phases = new long[6]; // when each part of the append ended; see warnIfSlow
+        long[] phases = new long[APPEND_PARTS.length]; // when each part ended (0: not reached)
         int n = events.size();
         long[] hashes = new long[n];
         for (int i = 0; i < n; i++) {
@@ -553,6 +553,7 @@ public final class SqliteEventStore implements EventStore {
                 eventBytesWritten.add(addedBytes);
                 storedBytesWritten.add(rows.storedBytes());
             }
+            phases[5] = System.nanoTime();
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(writer);
             ids.rolledBack();
@@ -564,10 +565,15 @@ public final class SqliteEventStore implements EventStore {
         if (walRestartDue) {
             completeCheckpoint();
         }
-        phases[5] = System.nanoTime();
+        phases[6] = System.nanoTime();
         warnIfSlow(n, started, phases);
         return results;
     }
+
+    /** The parts of an append, in order, as {@link #warnIfSlow} names them. */
+    private static final String[] APPEND_PARTS = {
+        "duplicate lookups", "rows", "insert", "id table slice", "commit", "ids in memory", "WAL checkpoint"
+    };
 
     /** An append taking longer than this (200 ms by default) is counted and logged with its parts. */
     private volatile long slowAppendNanos = TimeUnit.MILLISECONDS.toNanos(200);
@@ -585,30 +591,28 @@ public final class SqliteEventStore implements EventStore {
      * otherwise visible only as a latency tail.
      */
     private void warnIfSlow(int events, long started, long[] phases) {
-        long total = phases[5] - started;
+        long total = phases[phases.length - 1] - started;
         if (total < slowAppendNanos) {
             return;
         }
         slowAppends.increment();
-        long[] ms = new long[phases.length];
+        StringBuilder parts = new StringBuilder();
         long from = started;
         for (int i = 0; i < phases.length; i++) {
             long to = phases[i] == 0 ? from : phases[i];
-            ms[i] = TimeUnit.NANOSECONDS.toMillis(to - from);
+            parts.append(i == 0 ? "" : ", ")
+                    .append(APPEND_PARTS[i])
+                    .append(' ')
+                    .append(TimeUnit.NANOSECONDS.toMillis(to - from))
+                    .append(" ms");
             from = to;
         }
         LOG.warn(
-                "slow append to {}: {} events in {} ms (duplicate lookups {} ms, rows {} ms, insert {} ms,"
-                        + " id table slice {} ms, commit {} ms, WAL checkpoint {} ms)",
+                "slow append to {}: {} events in {} ms ({})",
                 file,
                 events,
                 TimeUnit.NANOSECONDS.toMillis(total),
-                ms[0],
-                ms[1],
-                ms[2],
-                ms[3],
-                ms[4],
-                ms[5]);
+                parts);
     }
 
     /**
