@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 import java.util.function.ToLongFunction;
+import java.util.stream.LongStream;
 
 /**
  * Finds stored events by id: the {@code event_ids} table of the SQLite store plus the ids of
@@ -41,6 +42,7 @@ import java.util.function.ToLongFunction;
  * table. It is built by a background thread from the table after the store's first append
  * (until then every id is looked up) and built again, larger, once it holds more hashes than planned
  * (which also drops the hashes retention removed); hashes committed meanwhile go into both.
+ * The table is read for it in short statements, never one long read that would pin the WAL.
  *
  * <p>Threads: the writer calls everything but {@link #buildFilter}; readers call
  * {@link #memoryCandidates} and {@link #mayBeInTable}. The in-memory parts are guarded by this
@@ -58,6 +60,9 @@ final class IdIndex {
 
     /** Pending sets at least this large are sorted on a thread of their own, by default. */
     static final int ASYNC_SORT_AT = 1 << 16;
+
+    /** Rows of the table read per statement while a filter is built: about 10 ms of reading each. */
+    static final int FILTER_SCAN_BATCH = 1 << 16;
 
     private static final int LOOKUP_CHUNK = 500;
 
@@ -168,28 +173,52 @@ final class IdIndex {
      * again until the store reopens: the current filter, if any, stays in use (still correct,
      * only less selective once full); without one every id is looked up in the table.
      *
-     * @param c a connection to read the table with
+     * <p>The table is read in key order, {@code scanBatch} rows per statement, each statement its
+     * own short read transaction: one long read would pin the WAL for the whole scan (seconds at
+     * tens of millions of ids), so that checkpoints could not copy past it nor the WAL start over,
+     * and the next checkpoint would then copy everything appended meanwhile at once, beside the
+     * writer's commits. The in-memory hashes are copied under the lock and added outside it, so
+     * the writer, which adds its committed hashes under that lock, is not held up for their count.
+     *
+     * @param c a connection to read the table with, in auto-commit mode
      * @param expected about how many hashes there are (the filter is planned for twice that)
+     * @param scanBatch rows read per statement
+     * @param stop asked between statements whether to give up
      */
-    boolean buildFilter(Connection c, long expected, BooleanSupplier stop) throws SQLException {
+    boolean buildFilter(Connection c, long expected, int scanBatch, BooleanSupplier stop) throws SQLException {
         IdFilter f = new IdFilter(Math.max(filterMinimum, 2 * expected));
+        LongStream.Builder inMemory = LongStream.builder();
         synchronized (this) {
             building = f; // from now on add() puts new hashes in it too
-            pending.forEach(f::add);
+            pending.forEach(inMemory);
             if (sealed != null) {
-                sealed.hashes().forEach(f::add);
+                sealed.hashes().forEach(inMemory);
             }
             if (snapshot != null) {
-                snapshot.forEach(f::add);
+                snapshot.forEach(inMemory);
             }
         }
         try {
-            try (PreparedStatement ps = c.prepareStatement("SELECT hash FROM event_ids");
-                    ResultSet rs = ps.executeQuery()) {
-                for (int n = 1; rs.next(); n++) {
-                    f.add(rs.getLong(1));
-                    if ((n & 0xFFFF) == 0 && stop.getAsBoolean()) {
+            inMemory.build().forEach(f::add);
+            try (PreparedStatement ps = c.prepareStatement("SELECT hash, log_offset FROM event_ids"
+                    + " WHERE (hash, log_offset) > (?, ?) ORDER BY hash, log_offset LIMIT ?")) {
+                long lastHash = Long.MIN_VALUE;
+                long lastOffset = Long.MIN_VALUE;
+                for (int read = scanBatch; read == scanBatch; ) {
+                    if (stop.getAsBoolean()) {
                         return false;
+                    }
+                    ps.setLong(1, lastHash);
+                    ps.setLong(2, lastOffset);
+                    ps.setInt(3, scanBatch);
+                    read = 0;
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            lastHash = rs.getLong(1);
+                            lastOffset = rs.getLong(2);
+                            f.add(lastHash);
+                            read++;
+                        }
                     }
                 }
             }

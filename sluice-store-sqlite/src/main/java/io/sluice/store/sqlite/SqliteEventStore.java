@@ -329,7 +329,7 @@ public final class SqliteEventStore implements EventStore {
         private void build() {
             long started = System.nanoTime();
             try (Connection c = readers.getConnection()) {
-                if (ids.buildFilter(c, lastOffset - firstOffset + 1, () -> closing)) {
+                if (ids.buildFilter(c, lastOffset - firstOffset + 1, IdIndex.FILTER_SCAN_BATCH, () -> closing)) {
                     IdFilter f = ids.filter();
                     LOG.debug(
                             "id filter of {} built in {} ms: {} hashes, {} KiB",

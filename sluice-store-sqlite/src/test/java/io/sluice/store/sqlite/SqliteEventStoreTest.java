@@ -341,6 +341,63 @@ class SqliteEventStoreTest extends EventStoreContract {
     }
 
     /**
+     * A filter is built from the table in short reads, in key order: every row once (rows that
+     * share a hash included), and between two reads no read transaction is open, so the WAL can
+     * start over while a large table is read.
+     */
+    @Test
+    void theIdFilterIsBuiltFromTheTableInShortReads() throws Exception {
+        Path scanned = dir.resolve("scanned");
+        Path file;
+        try (SqliteEventStore s =
+                SqliteEventStore.open(scanned, clock, new IdIndex(64, id -> id.hashCode() % 100, 2_000))) {
+            for (int batch = 0; batch < 20; batch++) {
+                s.append(events("s" + batch + "-", 100));
+            }
+            file = s.file();
+        }
+        try (Connection reader = DriverManager.getConnection("jdbc:sqlite:" + file);
+                Connection other = DriverManager.getConnection("jdbc:sqlite:" + file);
+                Statement o = other.createStatement()) {
+            List<Long> hashes = new ArrayList<>();
+            try (ResultSet rs = o.executeQuery("SELECT hash FROM event_ids")) {
+                while (rs.next()) {
+                    hashes.add(rs.getLong(1));
+                }
+            }
+            assertThat(hashes).hasSizeGreaterThan(1_000);
+            assertThat(hashes.stream().distinct().count()).isLessThanOrEqualTo(200);
+            o.execute("CREATE TABLE scratch (n INTEGER)");
+            int[] reads = {0};
+            IdIndex ids = new IdIndex(64, IdIndex.DEFAULT_HASH, 2_000);
+            boolean built = ids.buildFilter(reader, hashes.size(), 7, () -> {
+                try {
+                    o.execute("INSERT INTO scratch VALUES (" + reads[0]++ + ")"); // frames in the WAL
+                    try (ResultSet rs = o.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+                        assertThat(rs.getInt(1))
+                                .as("checkpoint blocked by the build's read")
+                                .isZero();
+                    }
+                    return false;
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(built).isTrue();
+            assertThat(reads[0]).isEqualTo(hashes.size() / 7 + 1);
+            IdFilter f = ids.filter();
+            assertThat(f.added()).as("each row added once").isEqualTo(hashes.size());
+            assertThat(hashes).allMatch(f::mayContain);
+            try (ResultSet rs = o.executeQuery("EXPLAIN QUERY PLAN SELECT hash, log_offset FROM event_ids"
+                    + " WHERE (hash, log_offset) > (1, 2) ORDER BY hash, log_offset LIMIT 7")) {
+                assertThat(rs.getString(4))
+                        .as("each read seeks to where the last ended")
+                        .startsWith("SEARCH");
+            }
+        }
+    }
+
+    /**
      * Full sets of pending ids are sorted on a thread of their own while appends go on: ids are
      * found as duplicates while sealed, sorted, half written and in the table, and all of them
      * reach the table.
