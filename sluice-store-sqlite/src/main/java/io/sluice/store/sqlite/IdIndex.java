@@ -234,6 +234,13 @@ final class IdIndex {
         }
     }
 
+    /** Uses {@code f}, a filter over every hash in the table and in memory, when there is none yet. */
+    synchronized void useFilter(IdFilter f) {
+        if (filter == null) {
+            filter = f;
+        }
+    }
+
     /** The filter over the table's hashes, or null before the first is built. */
     IdFilter filter() {
         return filter;

@@ -171,6 +171,7 @@ public final class SqliteEventStore implements EventStore {
                 + " WHEN 'bytes' THEN value + ? WHEN 'ids_indexed_through' THEN ? WHEN 'ids_cleaned_through' THEN ?"
                 + " END WHERE key IN ('last_offset', 'bytes', 'ids_indexed_through', 'ids_cleaned_through')");
         loadMeta();
+        loadSavedFilter();
         loadRecentIds();
         this.pageSize = pageSize(control);
         this.walRestartFrames = Math.max(1, wal.restartBytes() / pageSize);
@@ -1020,6 +1021,7 @@ public final class SqliteEventStore implements EventStore {
     public void close() {
         filterBuilder.close();
         writeIdsInMemory();
+        saveFilter();
         checkpointer.close();
         readers.close();
         try {
@@ -1039,6 +1041,47 @@ public final class SqliteEventStore implements EventStore {
         }
     }
 
+    /** Where the id filter is saved on close: beside the database, as {@code sluice.db-idfilter}. */
+    private Path filterFile() {
+        return file.resolveSibling(file.getFileName() + "-idfilter");
+    }
+
+    /**
+     * Saves the id filter, so that the next open need not read the id table to build it again
+     * (tens of seconds at a hundred million ids, while every append looks its ids up in the
+     * table). Stamped with the store's state: any append after this makes it stale.
+     */
+    private void saveFilter() {
+        IdFilter f = ids.filter();
+        if (f == null) {
+            return;
+        }
+        try {
+            f.save(filterFile(), new IdFilter.Stamp(lastOffset, bytes, indexedThrough));
+        } catch (IOException e) {
+            LOG.warn("could not save the id filter of {} (the next open builds it again): {}", file, e.toString());
+        }
+    }
+
+    /** Uses the id filter saved when the store was last closed, if it describes the store as it is. */
+    private void loadSavedFilter() {
+        long started = System.nanoTime();
+        try {
+            IdFilter.load(filterFile(), new IdFilter.Stamp(lastOffset, bytes, indexedThrough))
+                    .ifPresent(f -> {
+                        ids.useFilter(f);
+                        LOG.debug(
+                                "id filter of {} loaded in {} ms: {} hashes, {} KiB",
+                                file,
+                                (System.nanoTime() - started) / 1_000_000,
+                                f.added(),
+                                f.bytes() / 1024);
+                    });
+        } catch (IOException e) {
+            LOG.warn("the saved id filter of {} is not used (it is built again): {}", file, e.getMessage());
+        }
+    }
+
     /** Writes the ids kept in memory to the id table, so that the next open has none to read. */
     private void writeIdsInMemory() {
         try {
@@ -1052,6 +1095,10 @@ public final class SqliteEventStore implements EventStore {
                 saveMeta.executeUpdate();
             }
             execute(writer, "COMMIT");
+            if (marks != null) {
+                indexedThrough = marks.indexedThrough();
+                cleanedThrough = marks.cleanedThrough();
+            }
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(writer); // the next open reads them from the events
             LOG.warn("could not write the recent ids of {} to its id table on close: {}", file, e.getMessage());

@@ -9,9 +9,11 @@ import io.sluice.core.log.EventStore;
 import io.sluice.core.log.EventStoreContract;
 import io.sluice.core.log.StoreException;
 import io.sluice.core.log.StoredEvent;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -307,7 +309,7 @@ class SqliteEventStoreTest extends EventStoreContract {
      * again, larger.
      */
     @Test
-    void freshIdsSkipTheIdTableOnceItsFilterIsBuilt() {
+    void freshIdsSkipTheIdTableOnceItsFilterIsBuilt() throws Exception {
         Path filtered = dir.resolve("filtered");
         try (SqliteEventStore s =
                 SqliteEventStore.open(filtered, clock, new IdIndex(500, IdIndex.DEFAULT_HASH, 2_000))) {
@@ -315,6 +317,7 @@ class SqliteEventStoreTest extends EventStoreContract {
                 s.append(events("old" + batch + "-", 500));
             }
         }
+        Files.deleteIfExists(filtered.resolve("sluice.db-idfilter")); // built from the table, not loaded
         try (SqliteEventStore s =
                 SqliteEventStore.open(filtered, clock, new IdIndex(500, IdIndex.DEFAULT_HASH, 2_000))) {
             assertThat(s.idFilter()).as("not built before an append needs it").isNull();
@@ -337,6 +340,53 @@ class SqliteEventStoreTest extends EventStoreContract {
                     .untilAsserted(() -> assertThat(s.idFilter().capacity()).isGreaterThan(first.capacity()));
             assertThat(s.append(events("old9-", 500))).allMatch(EventStore.Appended::duplicate);
             assertThat(s.append(events("more0-", 500))).allMatch(EventStore.Appended::duplicate);
+        }
+    }
+
+    /**
+     * A clean close saves the id filter and the next open uses it at once, without reading the
+     * id table again; a saved filter that no longer describes the store (appended to since,
+     * as after a crash) or a damaged one is not used, and duplicates are still found.
+     */
+    @Test
+    void aCleanCloseSavesTheIdFilterForTheNextOpen() throws Exception {
+        Path saved = dir.resolve("saved");
+        Path filterFile = saved.resolve("sluice.db-idfilter");
+        Path earlier = dir.resolve("earlier-filter");
+        try (SqliteEventStore s = SqliteEventStore.open(saved, clock, new IdIndex(500, IdIndex.DEFAULT_HASH, 2_000))) {
+            for (int batch = 0; batch < 10; batch++) {
+                s.append(events("a" + batch + "-", 500));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> s.idFilter() != null);
+        }
+        Files.copy(filterFile, earlier);
+        try (SqliteEventStore s = SqliteEventStore.open(saved, clock, new IdIndex(500, IdIndex.DEFAULT_HASH, 2_000))) {
+            assertThat(s.idFilter()).as("loaded on open").isNotNull();
+            assertThat(s.idFilter().added()).isGreaterThanOrEqualTo(5_000);
+            long before = s.tableLookups();
+            s.append(events("new", 1_000));
+            assertThat(s.tableLookups() - before)
+                    .as("fresh ids looked up in the table")
+                    .isLessThan(50);
+            assertThat(s.append(events("a3-", 500))).allMatch(EventStore.Appended::duplicate);
+        }
+
+        Files.copy(earlier, filterFile, StandardCopyOption.REPLACE_EXISTING); // does not know the "new" ids
+        try (SqliteEventStore s = SqliteEventStore.open(saved, clock, new IdIndex(500, IdIndex.DEFAULT_HASH, 2_000))) {
+            assertThat(s.idFilter())
+                    .as("a filter saved before the last appends")
+                    .isNull();
+            assertThat(s.append(events("new", 1_000))).allMatch(EventStore.Appended::duplicate);
+            assertThat(s.lastOffset()).isEqualTo(6_000);
+        }
+
+        try (RandomAccessFile f = new RandomAccessFile(filterFile.toFile(), "rw")) {
+            f.seek(f.length() / 2);
+            f.write(~f.read());
+        }
+        try (SqliteEventStore s = SqliteEventStore.open(saved, clock, new IdIndex(500, IdIndex.DEFAULT_HASH, 2_000))) {
+            assertThat(s.idFilter()).as("a damaged filter").isNull();
+            assertThat(s.append(events("a9-", 500))).allMatch(EventStore.Appended::duplicate);
         }
     }
 
