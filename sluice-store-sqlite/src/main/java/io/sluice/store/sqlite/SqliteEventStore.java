@@ -123,6 +123,9 @@ public final class SqliteEventStore implements EventStore {
     private final StoreTimer walRestartTimer = new StoreTimer(
             "sluice.sqlite.wal.restart",
             "The writer copying the WAL's last frames so that it starts over; appends wait meanwhile");
+    private final StoreTimer filterBuildTimer = new StoreTimer(
+            "sluice.sqlite.id.filter.build",
+            "Builds of the filter over stored ids by reading the id table (after opening, and when it fills)");
     private volatile boolean walRestartDue; // set by the checkpointer, cleared by the writer
     private final LongAdder walRestarts = new LongAdder(); // writer checkpoints that copied the whole WAL
     private final FilterBuilder filterBuilder = new FilterBuilder();
@@ -331,13 +334,8 @@ public final class SqliteEventStore implements EventStore {
             long started = System.nanoTime();
             try (Connection c = readers.getConnection()) {
                 if (ids.buildFilter(c, lastOffset - firstOffset + 1, IdIndex.FILTER_SCAN_BATCH, () -> closing)) {
-                    IdFilter f = ids.filter();
-                    LOG.debug(
-                            "id filter of {} built in {} ms: {} hashes, {} KiB",
-                            file,
-                            (System.nanoTime() - started) / 1_000_000,
-                            f.added(),
-                            f.bytes() / 1024);
+                    filterBuildTimer.recordSince(started);
+                    logFilterReady("built", ids.filter(), started);
                 }
             } catch (SQLException | RuntimeException e) {
                 // Appends stay correct without it, only slower; not retried until the store reopens.
@@ -422,6 +420,18 @@ public final class SqliteEventStore implements EventStore {
                 .description("Length of the WAL at the last checkpoint")
                 .baseUnit("bytes")
                 .register(meters);
+        FunctionCounter.builder("sluice.sqlite.id.table.lookups", tableLookups, LongAdder::sum)
+                .description("Appended ids looked up in the id table because the filter over it could not rule them"
+                        + " out (all of them until the filter is ready)")
+                .register(meters);
+        Gauge.builder(
+                        "sluice.sqlite.id.filter",
+                        ids,
+                        i -> i.filter() == null ? 0 : i.filter().bytes())
+                .description("Memory of the filter over stored ids; 0 until it is built or loaded")
+                .baseUnit("bytes")
+                .register(meters);
+        filterBuildTimer.bindTo(meters);
         FunctionCounter.builder("sluice.sqlite.slow.appends", slowAppends, LongAdder::sum)
                 .description("Appends that held the writer for more than 200 ms (each logged with its parts)")
                 .register(meters);
@@ -1070,16 +1080,21 @@ public final class SqliteEventStore implements EventStore {
             IdFilter.load(filterFile(), new IdFilter.Stamp(lastOffset, bytes, indexedThrough))
                     .ifPresent(f -> {
                         ids.useFilter(f);
-                        LOG.debug(
-                                "id filter of {} loaded in {} ms: {} hashes, {} KiB",
-                                file,
-                                (System.nanoTime() - started) / 1_000_000,
-                                f.added(),
-                                f.bytes() / 1024);
+                        logFilterReady("loaded", f, started);
                     });
         } catch (IOException e) {
             LOG.warn("the saved id filter of {} is not used (it is built again): {}", file, e.getMessage());
         }
+    }
+
+    private void logFilterReady(String how, IdFilter f, long started) {
+        LOG.debug(
+                "id filter of {} {} in {} ms: {} hashes, {} KiB",
+                file,
+                how,
+                (System.nanoTime() - started) / 1_000_000,
+                f.added(),
+                f.bytes() / 1024);
     }
 
     /** Writes the ids kept in memory to the id table, so that the next open has none to read. */

@@ -103,6 +103,32 @@ class SqliteEventStoreTest extends EventStoreContract {
 
     /** An append over the threshold is counted (and logged with its parts); one under it is not. */
     @Test
+    void theIdFilterAndTableLookupsAreMetered() {
+        try (SqliteEventStore s = SqliteEventStore.open(dir.resolve("metered"), clock)) {
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            s.bindTo(meters);
+            assertThat(meters.get("sluice.sqlite.id.filter").gauge().value()).isZero();
+            s.append(events("before", 20)); // no filter yet: each id is looked up in the table
+            assertThat(meters.get("sluice.sqlite.id.table.lookups")
+                            .functionCounter()
+                            .count())
+                    .isEqualTo(20);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> meters.get("sluice.sqlite.id.filter").gauge().value() > 0);
+            assertThat(meters.get("sluice.sqlite.id.filter").gauge().value())
+                    .isEqualTo(s.idFilter().bytes());
+            assertThat(meters.get("sluice.sqlite.id.filter.build").timer().count())
+                    .isEqualTo(1);
+            s.append(events("after", 1_000));
+            assertThat(meters.get("sluice.sqlite.id.table.lookups")
+                            .functionCounter()
+                            .count())
+                    .isEqualTo(s.tableLookups())
+                    .isLessThan(20 + 50);
+        }
+    }
+
+    @Test
     void slowAppendsAreCounted() {
         try (SqliteEventStore s = SqliteEventStore.open(dir.resolve("slow"), clock)) {
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
