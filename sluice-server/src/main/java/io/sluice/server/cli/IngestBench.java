@@ -36,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.HdrHistogram.Recorder;
 import picocli.CommandLine.Command;
@@ -130,6 +131,14 @@ final class IngestBench implements Callable<Integer> {
             description = "Seconds of load before measuring (default: ${DEFAULT-VALUE}).")
     int warmup;
 
+    @Option(
+            names = "--report-every",
+            defaultValue = "0",
+            paramLabel = "SECONDS",
+            description = "Also print the acknowledged events/s of each interval this long while measuring, to see"
+                    + " whether a rate holds over a long run (0: only the summary; default: ${DEFAULT-VALUE}).")
+    int reportEvery;
+
     private HttpClient http; // made in call(): picocli instantiates every command, whichever runs
     private final AtomicLong sequence = new AtomicLong();
     private final String run = UUID.randomUUID().toString().substring(0, 8);
@@ -138,9 +147,9 @@ final class IngestBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (connections < 1 || batch < 1 || seconds < 1 || warmup < 0 || rate < 0) {
-            throw new InvalidInputException(
-                    "--connections, --batch and --seconds must be positive; --warmup and --rate not negative");
+        if (connections < 1 || batch < 1 || seconds < 1 || warmup < 0 || rate < 0 || reportEvery < 0) {
+            throw new InvalidInputException("--connections, --batch and --seconds must be positive; --warmup, --rate"
+                    + " and --report-every not negative");
         }
         if (postgres != null && !spawn) {
             throw new InvalidInputException("--postgres needs --spawn (without it, the server's own config decides)");
@@ -220,17 +229,52 @@ final class IngestBench implements Callable<Integer> {
             }
         }
 
-        Result result() {
+        private Thread reporter;
+
+        /**
+         * With {@link #reportEvery}, prints the acknowledged events/s of each interval of the
+         * measured window as it ends, on a thread of its own.
+         */
+        void startReports(long measureFrom, long end) {
+            if (reportEvery == 0) {
+                return;
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            long step = Duration.ofSeconds(reportEvery).toNanos();
+            reporter = Thread.ofPlatform().daemon().name("sluice-bench-report").start(() -> {
+                long before = 0;
+                for (long at = measureFrom + step; at <= end; at += step) {
+                    for (long wait; (wait = at - System.nanoTime()) > 0; ) {
+                        LockSupport.parkNanos(wait);
+                    }
+                    long now = acknowledged.get();
+                    out.printf(
+                            Locale.ROOT,
+                            "  at %d s: %,.0f events/s over the last %d s%n",
+                            (at - measureFrom) / 1_000_000_000L,
+                            (now - before) / (double) reportEvery,
+                            reportEvery);
+                    out.flush();
+                    before = now;
+                }
+            });
+        }
+
+        Result result() throws InterruptedException {
+            if (reporter != null) {
+                reporter.join(); // its last line before the summary
+            }
             return new Result(acknowledged.get(), latency.getIntervalHistogram(), failures.get(), firstFailure);
         }
     }
 
     /** Closed loops: each posts a batch, waits for the acknowledgement, posts the next. */
-    private Result closedLoops(String target, ServerSampler sampler) {
+    private Result closedLoops(String target, ServerSampler sampler) throws InterruptedException {
         Tally tally = new Tally();
         long measureFrom = System.nanoTime() + Duration.ofSeconds(warmup).toNanos();
         long end = measureFrom + Duration.ofSeconds(seconds).toNanos();
         sampler.startSampling(measureFrom, end);
+        tally.startReports(measureFrom, end);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int c = 0; c < connections; c++) {
                 pool.submit(() -> {
@@ -249,16 +293,17 @@ final class IngestBench implements Callable<Integer> {
     }
 
     /** Open loop: requests start on schedule, each on its own virtual thread. */
-    private Result fixedRate(String target, ServerSampler sampler) {
+    private Result fixedRate(String target, ServerSampler sampler) throws InterruptedException {
         Tally tally = new Tally();
         long interval = (long) (1e9 * batch / rate);
         long start = System.nanoTime();
         long measureFrom = start + Duration.ofSeconds(warmup).toNanos();
         long end = measureFrom + Duration.ofSeconds(seconds).toNanos();
         sampler.startSampling(measureFrom, end);
+        tally.startReports(measureFrom, end);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             for (long scheduled = start; scheduled < end; scheduled += interval) {
-                java.util.concurrent.locks.LockSupport.parkNanos(scheduled - System.nanoTime());
+                LockSupport.parkNanos(scheduled - System.nanoTime());
                 Body body = body();
                 long due = scheduled;
                 pool.submit(() -> {

@@ -56,11 +56,26 @@ class IngestBenchTest {
                             .length())
                     .isBetween(900, 1_200);
 
-            String fixed = benchIngest("--url", server.url(), "--rate", "500", "--batch", "10", "--ids", "sequential");
+            String fixed = benchIngest(
+                    "--url",
+                    server.url(),
+                    "--rate",
+                    "500",
+                    "--batch",
+                    "10",
+                    "--ids",
+                    "sequential",
+                    "--report-every",
+                    "1");
             assertThat(fixed).contains("offered 500 events/s in requests of 10 events with sequential ids");
             assertThat(fixed.lines().filter(l -> l.trim().matches("[0-9,]+ .*")).findFirst())
                     .hasValueSatisfying(row -> assertThat(row.trim()).startsWith("500 "));
             assertThat(server.log().store().lastOffset()).isEqualTo(stored + 500);
+            assertThat(fixed.lines().filter(l -> l.startsWith("  at ")))
+                    .as("one report for the one measured second, before the summary")
+                    .singleElement()
+                    .satisfies(l -> assertThat(l).matches("  at 1 s: [0-9,]+ events/s over the last 1 s"));
+            assertThat(fixed.indexOf("  at 1 s")).isLessThan(fixed.indexOf("p99.9 ms"));
             assertThat(server.log()
                             .store()
                             .read(0, 1, e -> true)
