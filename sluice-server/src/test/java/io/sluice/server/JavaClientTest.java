@@ -190,15 +190,21 @@ class JavaClientTest {
     void theLoopRidesOutAServerRestartAndLosesNothing() {
         int port = URI.create(server.url()).getPort();
         List<ReceivedEvent> received = new CopyOnWriteArrayList<>();
+        List<String> errors = new CopyOnWriteArrayList<>(); // reported by the loop: named if this fails
         client.log("beat", Map.of("n", 1));
-        try (ConsumerLoop loop = fastConsumer("beats").on("beat", received::add).start()) {
+        try (ConsumerLoop loop = fastConsumer("beats")
+                .on("beat", received::add)
+                .onError((event, error) -> errors.add(error.toString()))
+                .start()) {
             await().atMost(Duration.ofSeconds(10)).until(() -> received.size() == 1);
 
             server.close(); // the loop's requests now fail; it keeps trying
             server = SluiceServer.start(ServerConfig.defaults(data).withPort(port));
             client.log("beat", Map.of("n", 2));
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> received.size() >= 2);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(received)
+                    .as("events received; errors the loop reported: %s", errors)
+                    .hasSizeGreaterThanOrEqualTo(2));
         }
         assertThat(received).extracting(e -> e.data().path("n").asInt()).containsExactly(1, 2);
     }

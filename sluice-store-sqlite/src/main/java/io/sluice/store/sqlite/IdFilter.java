@@ -109,7 +109,8 @@ final class IdFilter {
      */
     record Stamp(long lastOffset, long bytes, long indexedThrough) {}
 
-    private static final long MAGIC = 0x534C_5549_4345_4631L; // "SLUICEF1"
+    private static final long MAGIC =
+            0x534C_5549_4345_4632L; // "SLUICEF2": filter values as IdIndex#filterValue makes them
     private static final int HEADER_BYTES = 6 * Long.BYTES + Integer.BYTES;
     private static final int BLOCK_WORDS = 1 << 16;
 

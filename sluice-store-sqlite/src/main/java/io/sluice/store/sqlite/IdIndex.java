@@ -4,7 +4,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
@@ -26,6 +30,20 @@ import java.util.stream.LongStream;
  * in slices, one slice inside each following append transaction. Consecutive sorted hashes fall on neighbouring pages, so a whole snapshot
  * touches each page of the table about once instead of once per event.
  *
+ * <p>Once per snapshot is still too often when the key is the hash alone: a snapshot's half
+ * million random hashes land on every page of any table of fewer pages than that (up to ~290
+ * million ids at 16 KB pages), so each snapshot rewrote the whole table, twice counting the
+ * checkpoint: 7.4 KB written per 1 KB event at 95 million ids. So the key ({@link #key}) puts
+ * the epoch of the entry's offset (2^{@value #EPOCH_BITS} offsets; a byte, wrapping after 256)
+ * above the hash's upper 56 bits: a snapshot, consecutive offsets, falls in the latest epoch or
+ * two and touches only their pages, however large the table. The price is at the lookups: a
+ * hash is looked for under the key of every retained epoch ({@link #keys}), which only ids the
+ * filter (below) cannot rule out pay. Entries written before keys had epochs (schema version 3)
+ * keep their plain hash as key; {@code meta.ids_keyed_from} says which offsets those are, and
+ * they are looked for under the plain hash too while any is retained. Stale entries of old
+ * epochs are deleted as the slices are written, a share of the key space with each slice
+ * ({@link #sweep}), so that no slice carries a whole epoch's deletes.
+ *
  * <p>The table is derived data: {@code meta.ids_indexed_through} says up to which offset every
  * event is in it, and it is advanced in the transaction that writes a snapshot's last slice. A
  * crash loses only the in-memory part, which {@link SqliteEventStore} rebuilds on open from the
@@ -33,7 +51,7 @@ import java.util.stream.LongStream;
  *
  * <p>A hash names candidates, never an answer: the caller compares the stored id of each
  * candidate offset before calling two events the same (64-bit hashes of different ids
- * collide with a probability of about n²/2⁶⁵). Entries of events deleted by retention are
+ * collide with a probability of about n²/2⁶⁵; keys keep 56 bits of it, n²/2⁵⁷). Entries of events deleted by retention are
  * ignored by the caller (their offsets are before the first retained one) and deleted from the
  * table while a snapshot is written, once they are a quarter of it.
  *
@@ -61,6 +79,15 @@ final class IdIndex {
     /** Pending sets at least this large are sorted on a thread of their own, by default. */
     static final int ASYNC_SORT_AT = 1 << 16;
 
+    /**
+     * Offsets per epoch, as a power of two, by default: 2^23 (8.4 million events). The table's key
+     * starts with the epoch of the entry's offset, so a snapshot writes into recent pages only.
+     */
+    static final int EPOCH_BITS = 23;
+
+    /** The bits of a key below its epoch byte: the hash's upper 56 bits. */
+    private static final long HASH_BITS = (1L << 56) - 1;
+
     /** Rows of the table read per statement while a filter is built: about 10 ms of reading each. */
     static final int FILTER_SCAN_BATCH = 1 << 16;
 
@@ -70,6 +97,8 @@ final class IdIndex {
     private final long filterMinimum;
     private final ToLongFunction<String> hash;
     private final int asyncSortAt;
+    private final int epochBits;
+    private volatile long keyedFrom = 1; // entries of offsets before it were written with plain hashes as keys
     private Pending pending;
     private Sealed sealed; // being sorted into the next snapshot, or null; set by the writer under the lock
     private Snapshot snapshot; // being written to the table, or null
@@ -96,6 +125,12 @@ final class IdIndex {
      * hashes are sorted on a thread of their own (tests force it with small sets).
      */
     IdIndex(int flushAt, ToLongFunction<String> hash, long filterMinimum, int asyncSortAt) {
+        this(flushAt, hash, filterMinimum, asyncSortAt, EPOCH_BITS);
+    }
+
+    /** As {@link #IdIndex(int, ToLongFunction, long, int)}, with epochs of 2^{@code epochBits} offsets (tests use short ones). */
+    IdIndex(int flushAt, ToLongFunction<String> hash, long filterMinimum, int asyncSortAt, int epochBits) {
+        this.epochBits = epochBits;
         this.flushAt = flushAt;
         this.filterMinimum = filterMinimum;
         this.hash = hash;
@@ -109,6 +144,56 @@ final class IdIndex {
     }
 
     /**
+     * The table's key for an entry: the epoch of its offset (a byte: epochs wrap after 256) above
+     * the hash's upper 56 bits. Entries of one epoch are neighbours in the table, so writing a
+     * snapshot (consecutive offsets) touches only the pages of the latest epoch or two, however
+     * large the table; a lookup tries the key of each retained epoch.
+     */
+    long key(long hash, long offset) {
+        return ((offset >>> epochBits) & 0xFF) << 56 | (hash >>> 8);
+    }
+
+    /** The keys a hash may be stored under for entries of offsets {@code first} to {@code last}. */
+    private long[] keys(long hash, long first, long last) {
+        long firstEpoch = first >>> epochBits;
+        int epochs = (int) Math.min(256, (last >>> epochBits) - firstEpoch + 1);
+        boolean legacy = first < keyedFrom;
+        long[] keys = new long[Math.max(0, epochs) + (legacy ? 1 : 0)];
+        for (int e = 0; e < epochs; e++) {
+            keys[e] = key(hash, (firstEpoch + e) << epochBits);
+        }
+        if (legacy) {
+            keys[keys.length - 1] = hash;
+        }
+        return keys;
+    }
+
+    /** Entries of offsets before {@code offset} were written with their plain hash as key (before keys had epochs). */
+    void keyedFrom(long offset) {
+        keyedFrom = offset;
+    }
+
+    /** What the {@link IdFilter} holds for a hash: its upper 56 bits (as keys keep them), mixed again. */
+    static long filterValue(long hash) {
+        return mix(hash >>> 8);
+    }
+
+    /** {@link #filterValue} of the entry stored under {@code key} at {@code offset}. */
+    private long filterValueOfKey(long key, long offset) {
+        return offset < keyedFrom ? filterValue(key) : mix(key & HASH_BITS);
+    }
+
+    /** MurmurHash3's 64-bit finaliser. */
+    private static long mix(long h) {
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        h ^= h >>> 33;
+        return h;
+    }
+
+    /**
      * The default hash of an event id. It is stored, so it never changes: FNV-1a over the
      * UTF-16 units, then MurmurHash3's 64-bit finaliser.
      */
@@ -118,12 +203,7 @@ final class IdIndex {
             h ^= id.charAt(i);
             h *= 0x100000001b3L;
         }
-        h ^= h >>> 33;
-        h *= 0xff51afd7ed558ccdL;
-        h ^= h >>> 33;
-        h *= 0xc4ceb9fe1a85ec53L;
-        h ^= h >>> 33;
-        return h;
+        return mix(h);
     }
 
     /** Adds the hashes of committed events (or of events found on open). */
@@ -138,10 +218,10 @@ final class IdIndex {
         pending.add(hash, offset);
         IdFilter f = filter;
         if (f != null) {
-            f.add(hash); // it goes to the table later: the filter must know it by then
+            f.add(filterValue(hash)); // it goes to the table later: the filter must know it by then
         }
         if (building != null) {
-            building.add(hash);
+            building.add(filterValue(hash));
         }
     }
 
@@ -151,7 +231,7 @@ final class IdIndex {
      */
     boolean mayBeInTable(long hash) {
         IdFilter f = filter;
-        return f == null || f.mayContain(hash);
+        return f == null || f.mayContain(filterValue(hash));
     }
 
     /**
@@ -190,12 +270,14 @@ final class IdIndex {
         LongStream.Builder inMemory = LongStream.builder();
         synchronized (this) {
             building = f; // from now on add() puts new hashes in it too
-            pending.forEach(inMemory);
+            pending.forEach(hash -> inMemory.accept(filterValue(hash)));
             if (sealed != null) {
-                sealed.hashes().forEach(inMemory);
+                sealed.hashes().forEach(hash -> inMemory.accept(filterValue(hash)));
             }
             if (snapshot != null) {
-                snapshot.forEach(inMemory);
+                for (int i = 0; i < snapshot.size(); i++) {
+                    inMemory.accept(filterValueOfKey(snapshot.keys[i], snapshot.offsets[i]));
+                }
             }
         }
         try {
@@ -216,7 +298,7 @@ final class IdIndex {
                         while (rs.next()) {
                             lastHash = rs.getLong(1);
                             lastOffset = rs.getLong(2);
-                            f.add(lastHash);
+                            f.add(filterValueOfKey(lastHash, lastOffset));
                             read++;
                         }
                     }
@@ -253,23 +335,41 @@ final class IdIndex {
             sealed.hashes().find(hash, offsets);
         }
         if (snapshot != null) {
-            snapshot.find(hash, offsets);
+            for (long key : keys(hash, snapshot.lowest, snapshot.through)) {
+                snapshot.find(key, offsets);
+            }
         }
     }
 
-    /** Reports the offsets of table entries with these hashes (as {@code hash, offset} pairs). */
-    static void tableCandidates(Connection c, long[] hashes, int count, PairConsumer found) throws SQLException {
-        for (int from = 0; from < count; from += LOOKUP_CHUNK) {
-            int n = Math.min(LOOKUP_CHUNK, count - from);
+    /**
+     * Reports the offsets of table entries with these hashes (as {@code hash, offset} pairs),
+     * looking each up under the key of every epoch from {@code first} to {@code last} (and its
+     * plain hash while entries from before keys had epochs are retained). Entries of another
+     * hash with the same upper 56 bits are reported too: candidates, as always.
+     */
+    void tableCandidates(Connection c, long[] hashes, int count, long first, long last, PairConsumer found)
+            throws SQLException {
+        Map<Long, List<Long>> hashesByKey = new HashMap<>();
+        for (int i = 0; i < count; i++) {
+            for (long key : keys(hashes[i], first, last)) {
+                hashesByKey.computeIfAbsent(key, k -> new ArrayList<>(1)).add(hashes[i]);
+            }
+        }
+        long[] keys = hashesByKey.keySet().stream().mapToLong(Long::longValue).toArray();
+        for (int from = 0; from < keys.length; from += LOOKUP_CHUNK) {
+            int n = Math.min(LOOKUP_CHUNK, keys.length - from);
             String marks = "?,".repeat(n);
             try (PreparedStatement ps = c.prepareStatement("SELECT hash, log_offset FROM event_ids WHERE hash IN ("
                     + marks.substring(0, marks.length() - 1) + ")")) {
                 for (int i = 0; i < n; i++) {
-                    ps.setLong(i + 1, hashes[from + i]);
+                    ps.setLong(i + 1, keys[from + i]);
                 }
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        found.accept(rs.getLong(1), rs.getLong(2));
+                        long offset = rs.getLong(2);
+                        for (long hash : hashesByKey.get(rs.getLong(1))) {
+                            found.accept(hash, offset);
+                        }
                     }
                 }
             }
@@ -358,7 +458,7 @@ final class IdIndex {
             if (pending.size() < atLeast) {
                 return false;
             }
-            sealed = new Sealed(pending, cleanBefore, sort(pending, cleanBefore));
+            sealed = new Sealed(this, pending, cleanBefore, sort(pending, cleanBefore));
             pending = new Pending(flushAt);
             return true;
         }
@@ -367,7 +467,7 @@ final class IdIndex {
     private CompletableFuture<Snapshot> sort(Pending full, long cleanBefore) {
         if (full.size() >= asyncSortAt) {
             try {
-                return CompletableFuture.supplyAsync(() -> full.sorted(cleanBefore), sort -> Thread.ofPlatform()
+                return CompletableFuture.supplyAsync(() -> full.sorted(this, cleanBefore), sort -> Thread.ofPlatform()
                         .daemon()
                         .name("sluice-sqlite-id-sort")
                         .start(sort));
@@ -375,7 +475,7 @@ final class IdIndex {
                 // no thread for it: sorted here
             }
         }
-        return CompletableFuture.completedFuture(full.sorted(cleanBefore));
+        return CompletableFuture.completedFuture(full.sorted(this, cleanBefore));
     }
 
     /** Makes the sealed set's sorted snapshot the one being written, waiting for the sort if it still runs. */
@@ -391,23 +491,29 @@ final class IdIndex {
      * A full set of pending hashes, sealed (no more are added to it) and being sorted into the
      * next snapshot; still searched until that snapshot takes its place.
      */
-    private record Sealed(Pending hashes, long cleanBefore, CompletableFuture<Snapshot> sorting) {
+    private record Sealed(IdIndex index, Pending hashes, long cleanBefore, CompletableFuture<Snapshot> sorting) {
         /** The sorted snapshot, once the sort is done; sorted here if the sort's thread failed. */
         Snapshot snapshot() {
             try {
                 return sorting.join();
             } catch (RuntimeException failed) {
-                return hashes.sorted(cleanBefore);
+                return hashes.sorted(index, cleanBefore);
             }
         }
     }
 
-    /** Writes the snapshot's entries from its position up to {@code to}, deleting stale ones on the way. */
+    /**
+     * Writes the snapshot's entries from its position up to {@code to}, deleting stale ones on the
+     * way. The deletes do not follow the entries (which all fall in the latest epochs' keys) but
+     * sweep the whole key space in step with them: the slice that writes entries {@code from} to
+     * {@code to} of {@code n} cleans the same share of the keys, so the stale entries of old
+     * epochs are deleted a little in every slice rather than all at once.
+     */
     private static void write(Connection c, Snapshot s, int to) throws SQLException {
         int from = s.position;
         if (s.cleanBefore > 0) {
-            long low = from == 0 ? Long.MIN_VALUE : s.hashes[from];
-            long high = to == s.size() ? Long.MAX_VALUE : s.hashes[to] - 1;
+            long low = sweep(from, s.size());
+            long high = to == s.size() ? Long.MAX_VALUE : sweep(to, s.size()) - 1;
             try (PreparedStatement delete =
                     c.prepareStatement("DELETE FROM event_ids WHERE hash BETWEEN ? AND ? AND log_offset < ?")) {
                 delete.setLong(1, low);
@@ -419,12 +525,17 @@ final class IdIndex {
         try (PreparedStatement insert =
                 c.prepareStatement("INSERT OR IGNORE INTO event_ids(hash, log_offset) VALUES (?, ?)")) {
             for (int i = from; i < to; i++) {
-                insert.setLong(1, s.hashes[i]);
+                insert.setLong(1, s.keys[i]);
                 insert.setLong(2, s.offsets[i]);
                 insert.addBatch();
             }
             insert.executeBatch();
         }
+    }
+
+    /** Where the share {@code i / n} of the key space begins: {@code Long.MIN_VALUE} for 0, rising with i. */
+    static long sweep(int i, int n) {
+        return (long) (Math.scalb((double) i / n, 64) - 0x1p63);
     }
 
     /** The progress of the table to save with the slice that completes a snapshot. */
@@ -520,49 +631,54 @@ final class IdIndex {
             }
         }
 
-        /** The entries sorted by hash, to be written to the table. */
-        Snapshot sorted(long cleanBefore) {
-            long[] h = new long[size];
+        /** The entries sorted by their keys in the table ({@link IdIndex#key}), to be written to it. */
+        Snapshot sorted(IdIndex index, long cleanBefore) {
+            long[] k = new long[size];
             long[] o = new long[size];
+            long lowest = Long.MAX_VALUE;
             long through = 0;
             int n = 0;
             for (int i = 0; i < hashes.length; i++) {
                 if (offsets[i] != 0) {
-                    h[n] = hashes[i];
+                    k[n] = index.key(hashes[i], offsets[i]);
                     o[n] = offsets[i];
+                    lowest = Math.min(lowest, offsets[i]);
                     through = Math.max(through, offsets[i]);
                     n++;
                 }
             }
-            PairSort.sort(h, o);
-            return new Snapshot(h, o, through, cleanBefore);
+            PairSort.sort(k, o);
+            return new Snapshot(k, o, lowest, through, cleanBefore);
         }
     }
 
     /**
-     * Entries sorted by hash, written to the table slice by slice.
+     * Entries sorted by key, written to the table slice by slice.
      *
+     * @param lowest the lowest offset among them
      * @param through the highest offset among them: every event up to it is in the table once
      *     all are written (older ones were written before)
      * @param cleanBefore when positive, table entries of offsets before it are deleted as the
      *     slices are written
      */
     private static final class Snapshot {
-        final long[] hashes;
+        final long[] keys;
         final long[] offsets;
+        final long lowest;
         final long through;
         final long cleanBefore;
         int position; // entries before it are in the table (committed)
 
-        Snapshot(long[] hashes, long[] offsets, long through, long cleanBefore) {
-            this.hashes = hashes;
+        Snapshot(long[] keys, long[] offsets, long lowest, long through, long cleanBefore) {
+            this.keys = keys;
             this.offsets = offsets;
+            this.lowest = lowest;
             this.through = through;
             this.cleanBefore = cleanBefore;
         }
 
         int size() {
-            return hashes.length;
+            return keys.length;
         }
 
         /** The marks to save with the slice that completes this snapshot. */
@@ -570,21 +686,15 @@ final class IdIndex {
             return new Marks(through, cleanBefore > 0 ? cleanBefore - 1 : cleanedThrough);
         }
 
-        void forEach(LongConsumer hashConsumer) {
-            for (long hash : hashes) {
-                hashConsumer.accept(hash);
-            }
-        }
-
-        void find(long hash, LongConsumer found) {
-            int i = Arrays.binarySearch(hashes, hash);
+        void find(long key, LongConsumer found) {
+            int i = Arrays.binarySearch(keys, key);
             if (i < 0) {
                 return;
             }
-            while (i > 0 && hashes[i - 1] == hash) {
+            while (i > 0 && keys[i - 1] == key) {
                 i--;
             }
-            for (; i < hashes.length && hashes[i] == hash; i++) {
+            for (; i < keys.length && keys[i] == key; i++) {
                 found.accept(offsets[i]);
             }
         }

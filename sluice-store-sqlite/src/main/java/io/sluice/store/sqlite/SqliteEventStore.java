@@ -99,7 +99,7 @@ import org.sqlite.SQLiteConfig;
 public final class SqliteEventStore implements EventStore {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SqliteEventStore.class);
 
-    static final int SCHEMA_VERSION = 3;
+    static final int SCHEMA_VERSION = 4;
 
     private static final String CHUNK_COLUMNS = "first_offset, ids, types, sizes, events";
 
@@ -472,6 +472,7 @@ public final class SqliteEventStore implements EventStore {
         bytes = meta.get("bytes");
         indexedThrough = meta.get("ids_indexed_through");
         cleanedThrough = meta.get("ids_cleaned_through");
+        ids.keyedFrom(meta.get("ids_keyed_from"));
     }
 
     /** Puts the ids of events not yet in the id table into memory, as they were before a restart. */
@@ -671,7 +672,7 @@ public final class SqliteEventStore implements EventStore {
             }
         }
         tableLookups.add(maybe);
-        IdIndex.tableCandidates(chunks.connection, inTable, maybe, (hash, offset) -> candidates
+        ids.tableCandidates(chunks.connection, inTable, maybe, first, last, (hash, offset) -> candidates
                 .computeIfAbsent(hash, h -> new ArrayList<>(1))
                 .add(offset));
         long[] stored = new long[hashes.length];

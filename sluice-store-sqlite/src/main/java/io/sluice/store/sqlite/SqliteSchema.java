@@ -19,14 +19,18 @@ import java.util.Map;
  *   <li>{@code event_ids}: id hashes and offsets ({@link IdIndex});
  *   <li>{@code checkpoints}: readers' progress;
  *   <li>{@code meta}: {@code schema_version}, {@code first_offset}, {@code last_offset},
- *       {@code bytes}, {@code ids_indexed_through}, {@code ids_cleaned_through};
+ *       {@code bytes}, {@code ids_indexed_through}, {@code ids_cleaned_through},
+ *       {@code ids_keyed_from};
  *   <li>the {@code events} view: one row per retained event ({@code log_offset, id, type,
  *       ingested, body}), for people reading the database with {@code sqlite3}; {@code body}
  *       is null for events in compressed rows.
  * </ul>
  *
  * <p>Versions: 1 kept a row per event; 2 chunks; 3 chunks that may be compressed (the same
- * tables: the version only keeps older Sluice versions from reading compressed rows as text).
+ * tables: the version only keeps older Sluice versions from reading compressed rows as text);
+ * 4 keys {@code event_ids} by epoch and hash ({@link IdIndex#key}), entries of offsets from
+ * {@code ids_keyed_from} on (earlier ones, written by version 3 or before, keep their plain
+ * hash as key and are still found).
  */
 final class SqliteSchema {
     private SqliteSchema() {}
@@ -47,16 +51,22 @@ final class SqliteSchema {
                         + " log_offset INTEGER NOT NULL, state TEXT, updated INTEGER NOT NULL)");
                 s.executeUpdate("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', "
                         + SqliteEventStore.SCHEMA_VERSION + "), ('last_offset', 0), ('bytes', 0),"
-                        + " ('ids_indexed_through', 0), ('ids_cleaned_through', 0)");
+                        + " ('ids_indexed_through', 0), ('ids_cleaned_through', 0), ('ids_keyed_from', 1)");
                 long version = meta(c).get("schema_version");
                 if (rowPerEvent && version == 1) {
                     fromRowPerEvent(c, ids);
-                } else if (version == 2) {
-                    // Version 3 may compress rows: older versions must not read them as text.
+                } else if (version == 2 || version == 3) {
+                    // Version 3 may compress rows, version 4 keys the id table by epoch: older
+                    // versions must not read rows as text nor look ids up by their plain hash.
                     setVersion(c);
                 } else if (version != SqliteEventStore.SCHEMA_VERSION) {
                     throw new StoreException(file + " has schema version " + version + "; this Sluice reads version "
-                            + SqliteEventStore.SCHEMA_VERSION + " (and upgrades versions 1 and 2)");
+                            + SqliteEventStore.SCHEMA_VERSION + " (and upgrades versions 1 to 3)");
+                }
+                if (version < SqliteEventStore.SCHEMA_VERSION) {
+                    // The id entries written so far are keyed by their plain hash, later ones by epoch and hash.
+                    s.executeUpdate("INSERT OR REPLACE INTO meta(key, value)"
+                            + " SELECT 'ids_keyed_from', value + 1 FROM meta WHERE key = 'ids_indexed_through'");
                 }
                 s.executeUpdate("INSERT OR IGNORE INTO meta(key, value)"
                         + " SELECT 'first_offset', value + 1 FROM meta WHERE key = 'last_offset'");

@@ -32,13 +32,14 @@ public final class SqliteBulkLoad {
             c.setAutoCommit(false);
             long bytes = 0;
             long[] hashes = new long[(int) count];
+            IdIndex keys = new IdIndex(IdIndex.FLUSH_AT, IdIndex.DEFAULT_HASH);
             try (PreparedStatement insert = c.prepareStatement(Chunk.INSERT);
                     Chunk.Writer rows = new Chunk.Writer(Compression.ZSTD)) {
                 List<NewEvent> events = new ArrayList<>(Chunk.MAX_EVENTS);
                 for (long offset = 1; offset <= count; offset++) {
                     String digits = Long.toString(offset);
                     String id = "ev-" + "0".repeat(Math.max(0, 8 - digits.length())) + digits;
-                    hashes[(int) (offset - 1)] = IdIndex.fnv(id);
+                    hashes[(int) (offset - 1)] = keys.key(IdIndex.fnv(id), offset); // the table's key
                     events.add(new NewEvent(id, "bulk", "{\"id\":\"" + id + "\",\"type\":\"bulk\"}"));
                     if (events.size() == Chunk.MAX_EVENTS || offset == count) {
                         bytes += rows.addRows(insert, offset - events.size() + 1, events, ingestedMillis)

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -370,6 +371,108 @@ class SqliteEventStoreTest extends EventStoreContract {
     }
 
     /**
+     * The id table is keyed by the epoch of each entry's offset above the id's hash, so that a
+     * snapshot writes into the latest epochs' keys only: with epochs of 64 offsets, 20,000 events
+     * (past the wrap of the epoch byte at 256 epochs) are all found again, by appends and by id,
+     * after a clean close and reopen, and with retention deleting the oldest.
+     */
+    @Test
+    void idsKeyedByEpochAreFoundAcrossEpochsAndTheWrap() throws Exception {
+        Path epochs = dir.resolve("epochs");
+        Path db = epochs.resolve("sluice.db");
+        IdIndex shortEpochs = new IdIndex(500, IdIndex.DEFAULT_HASH, 2_000, IdIndex.ASYNC_SORT_AT, 6);
+        try (SqliteEventStore s = SqliteEventStore.open(epochs, clock, shortEpochs)) {
+            for (int batch = 0; batch < 40; batch++) {
+                assertThat(s.append(events("e" + batch + "-", 500))).noneMatch(EventStore.Appended::duplicate);
+            }
+            assertThat(s.append(events("e3-", 500))).allMatch(EventStore.Appended::duplicate);
+            assertThat(s.append(events("e39-", 500))).allMatch(EventStore.Appended::duplicate);
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT hash, log_offset FROM event_ids")) {
+            int rows = 0;
+            while (rs.next()) {
+                assertThat(rs.getLong(1) >>> 56).isEqualTo((rs.getLong(2) >>> 6) & 0xFF);
+                rows++;
+            }
+            assertThat(rows).as("every id in the table after a clean close").isEqualTo(20_000);
+        }
+        Files.deleteIfExists(epochs.resolve("sluice.db-idfilter")); // the filter built from the table
+        try (SqliteEventStore s = SqliteEventStore.open(
+                epochs, clock, new IdIndex(500, IdIndex.DEFAULT_HASH, 2_000, IdIndex.ASYNC_SORT_AT, 6))) {
+            for (int batch = 0; batch < 40; batch += 13) {
+                assertThat(s.append(events("e" + batch + "-", 500))).allMatch(EventStore.Appended::duplicate);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> s.idFilter() != null);
+            assertThat(s.append(events("e7-", 500))).allMatch(EventStore.Appended::duplicate);
+            assertThat(s.byId("e0-0")).isPresent();
+            assertThat(s.byId("e20-499").map(StoredEvent::offset)).hasValue(10_500L);
+            assertFreshIdsMostlySkipTheTable(s);
+        }
+    }
+
+    /** Appends 1,000 ids never seen: the filter must keep all but a few percent of them from the table. */
+    private static void assertFreshIdsMostlySkipTheTable(SqliteEventStore s) {
+        long before = s.tableLookups();
+        s.append(events("fresh-" + java.util.UUID.randomUUID() + "-", 1_000));
+        assertThat(s.tableLookups() - before)
+                .as("fresh ids looked up in the table")
+                .isLessThan(100);
+    }
+
+    /**
+     * A database of version 3 keeps the entries it wrote under their plain hash: they are still
+     * found (by appends, by id, when the filter is built) beside the entries written after the
+     * upgrade, which have epochs.
+     */
+    @Test
+    void plainHashEntriesOfVersionThreeAreStillFound() throws Exception {
+        Path v3 = dir.resolve("v3");
+        Path db = v3.resolve("sluice.db");
+        try (SqliteEventStore s = SqliteEventStore.open(v3, clock)) {
+            s.append(events("old", 3_000));
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+                Statement st = c.createStatement()) { // as version 3 wrote it
+            st.executeUpdate("DELETE FROM event_ids");
+            try (PreparedStatement insert = c.prepareStatement("INSERT INTO event_ids VALUES (?, ?)")) {
+                for (int i = 0; i < 3_000; i++) {
+                    insert.setLong(1, IdIndex.fnv("old" + i));
+                    insert.setLong(2, i + 1);
+                    insert.executeUpdate();
+                }
+            }
+            st.executeUpdate("UPDATE meta SET value = 3 WHERE key = 'schema_version'");
+            st.executeUpdate("DELETE FROM meta WHERE key = 'ids_keyed_from'");
+        }
+        try (SqliteEventStore s = SqliteEventStore.open(v3, clock, new IdIndex(500, IdIndex.DEFAULT_HASH, 2_000))) {
+            assertThat(count(db, "SELECT value FROM meta WHERE key = 'ids_keyed_from'"))
+                    .isEqualTo(3_001);
+            assertThat(s.append(events("old", 3_000))).allMatch(EventStore.Appended::duplicate);
+            await().atMost(Duration.ofSeconds(10)).until(() -> s.idFilter() != null);
+            for (int batch = 0; batch < 4; batch++) {
+                s.append(events("new" + batch + "-", 500));
+            }
+            assertThat(s.append(events("old", 3_000))).allMatch(EventStore.Appended::duplicate);
+            assertThat(s.append(events("new2-", 500))).allMatch(EventStore.Appended::duplicate);
+            assertThat(s.byId("old1234").map(StoredEvent::offset)).hasValue(1_235L);
+            assertFreshIdsMostlySkipTheTable(s);
+        }
+        Files.deleteIfExists(v3.resolve("sluice.db-idfilter"));
+        try (SqliteEventStore s = SqliteEventStore.open(v3, clock, new IdIndex(500, IdIndex.DEFAULT_HASH, 2_000))) {
+            s.append(events("probe", 1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> s.idFilter() != null);
+            long before = s.tableLookups();
+            assertThat(s.append(events("old", 3_000))).allMatch(EventStore.Appended::duplicate);
+            assertThat(s.append(events("new1-", 500))).allMatch(EventStore.Appended::duplicate);
+            assertThat(s.tableLookups() - before)
+                    .as("all of them pass the filter built from both kinds")
+                    .isEqualTo(3_500);
+        }
+    }
+
+    /**
      * A clean close saves the id filter and the next open uses it at once, without reading the
      * id table again; a saved filter that no longer describes the store (appended to since,
      * as after a crash) or a damaged one is not used, and duplicates are still found.
@@ -463,7 +566,7 @@ class SqliteEventStoreTest extends EventStoreContract {
             assertThat(reads[0]).isEqualTo(hashes.size() / 7 + 1);
             IdFilter f = ids.filter();
             assertThat(f.added()).as("each row added once").isEqualTo(hashes.size());
-            assertThat(hashes).allMatch(f::mayContain);
+            assertThat(hashes).allMatch(key -> f.mayContain(IdIndex.filterValue(key << 8)));
             try (ResultSet rs = o.executeQuery("EXPLAIN QUERY PLAN SELECT hash, log_offset FROM event_ids"
                     + " WHERE (hash, log_offset) > (1, 2) ORDER BY hash, log_offset LIMIT 7")) {
                 assertThat(rs.getString(4))
@@ -694,17 +797,17 @@ class SqliteEventStoreTest extends EventStoreContract {
             assertThat(s.read(0, 100, e -> true).events()).hasSize(10);
         }
         assertThat(count(db, "SELECT value FROM meta WHERE key = 'schema_version'"))
-                .isEqualTo(3);
+                .isEqualTo(SqliteEventStore.SCHEMA_VERSION);
         assertThat(count(db, "SELECT count(*) FROM events"))
                 .as("the view reads compressed rows")
                 .isEqualTo(10);
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
                 Statement st = c.createStatement()) {
-            st.executeUpdate("UPDATE meta SET value = 4 WHERE key = 'schema_version'");
+            st.executeUpdate("UPDATE meta SET value = 5 WHERE key = 'schema_version'");
         }
         assertThatThrownBy(() -> SqliteEventStore.open(v2, clock))
                 .isInstanceOf(StoreException.class)
-                .hasMessageContaining("has schema version 4; this Sluice reads version 3");
+                .hasMessageContaining("has schema version 5; this Sluice reads version 4");
     }
 
     /** A database written by version 1 (a row per event) is upgraded in place on open. */
