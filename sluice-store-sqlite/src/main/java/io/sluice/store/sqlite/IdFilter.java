@@ -66,6 +66,11 @@ final class IdFilter {
         this.added.set(added);
     }
 
+    /** The memory of a filter planned for {@code capacity} entries. */
+    static long bytesFor(long capacity) {
+        return words(capacity) * 8L;
+    }
+
     private static int words(long capacity) {
         long wanted = Math.max(MIN_WORDS, Math.max(1, capacity) * BITS_PER_ENTRY / 64);
         return (int) Math.min(MAX_WORDS, Long.highestOneBit(wanted - 1) << 1);

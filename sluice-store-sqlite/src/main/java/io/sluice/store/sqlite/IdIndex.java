@@ -235,15 +235,37 @@ final class IdIndex {
     }
 
     /**
-     * Claims the building of a filter when one is due: there is none yet, or the current one
-     * holds more hashes than it was planned for. The caller then runs {@link #buildFilter}.
+     * Claims the building of a filter when one is due ({@link #rebuildDue}). The caller then
+     * runs {@link #buildFilter}.
+     *
+     * @param expected about how many hashes are retained
      */
-    synchronized boolean claimFilterBuild() {
-        if (filterClaimed || (filter != null && !filter.full())) {
+    synchronized boolean claimFilterBuild(long expected) {
+        if (filterClaimed) {
+            return false;
+        }
+        IdFilter f = filter;
+        if (f != null
+                && !rebuildDue(f.full(), f.bytes(), IdFilter.bytesFor(plannedFor(expected)), f.added(), expected)) {
             return false;
         }
         filterClaimed = true;
         return true;
+    }
+
+    /**
+     * Whether a full filter is worth building again from the table: when the new one, planned
+     * for twice the retained hashes, would be larger, or when at least half of what the current
+     * one holds is gone (retention deleted it), so that a filter of the same size says "maybe"
+     * less often. Not when neither: at the largest size a growing log would otherwise read its
+     * whole table each time the count passed the plan, for a filter no better than the last.
+     */
+    static boolean rebuildDue(boolean full, long currentBytes, long plannedBytes, long added, long retained) {
+        return full && (plannedBytes > currentBytes || retained * 2 < added);
+    }
+
+    private long plannedFor(long expected) {
+        return Math.max(filterMinimum, 2 * expected);
     }
 
     /**
@@ -266,7 +288,7 @@ final class IdIndex {
      * @param stop asked between statements whether to give up
      */
     boolean buildFilter(Connection c, long expected, int scanBatch, BooleanSupplier stop) throws SQLException {
-        IdFilter f = new IdFilter(Math.max(filterMinimum, 2 * expected));
+        IdFilter f = new IdFilter(plannedFor(expected));
         LongStream.Builder inMemory = LongStream.builder();
         synchronized (this) {
             building = f; // from now on add() puts new hashes in it too

@@ -325,7 +325,7 @@ public final class SqliteEventStore implements EventStore {
         private volatile boolean closing;
 
         void buildIfDue() {
-            if (!closing && ids.claimFilterBuild()) {
+            if (!closing && ids.claimFilterBuild(lastOffset - firstOffset + 1)) {
                 thread.execute(this::build);
             }
         }
