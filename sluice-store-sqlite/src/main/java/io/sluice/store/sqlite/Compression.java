@@ -90,13 +90,14 @@ public enum Compression {
             // Compressed into a buffer kept for the next chunk, then copied out at its length:
             // a new buffer of the worst-case size per chunk was mostly zeroing memory.
             // (A chunk of one event larger than that gets a buffer of its own, not kept.)
-            private final byte[] buffer = new byte[(int) Zstd.compressBound(2 * Chunk.MAX_BYTES)];
+            private static final int BUFFERED_LENGTH = 2 * Chunk.MAX_BYTES;
+            private final byte[] buffer = new byte[(int) Zstd.compressBound(BUFFERED_LENGTH)];
 
             @Override
             public byte[] encode(byte[] text, int length) {
                 // The bound grows with the length: what fits the buffer's length fits the buffer.
                 byte[] into =
-                        length <= 2 * Chunk.MAX_BYTES ? buffer : new byte[Math.toIntExact(Zstd.compressBound(length))];
+                        length <= BUFFERED_LENGTH ? buffer : new byte[Math.toIntExact(Zstd.compressBound(length))];
                 int compressed = context.compressByteArray(into, 0, into.length, text, 0, length);
                 return Arrays.copyOf(into, compressed);
             }

@@ -216,12 +216,13 @@ final class IdIndex {
     /** Adds one committed event's hash. */
     synchronized void add(long hash, long offset) {
         pending.add(hash, offset);
+        long value = filterValue(hash);
         IdFilter f = filter;
         if (f != null) {
-            f.add(filterValue(hash)); // it goes to the table later: the filter must know it by then
+            f.add(value); // it goes to the table later: the filter must know it by then
         }
         if (building != null) {
-            building.add(filterValue(hash));
+            building.add(value);
         }
     }
 
@@ -356,9 +357,9 @@ final class IdIndex {
         if (sealed != null) {
             sealed.hashes().find(hash, offsets);
         }
-        if (snapshot != null) {
-            for (long key : keys(hash, snapshot.lowest, snapshot.through)) {
-                snapshot.find(key, offsets);
+        if (snapshot != null) { // consecutive offsets, written now: an epoch or two, no plain-hash keys
+            for (long epoch = snapshot.lowest >>> epochBits; epoch <= snapshot.through >>> epochBits; epoch++) {
+                snapshot.find(key(hash, epoch << epochBits), offsets);
             }
         }
     }
@@ -480,7 +481,7 @@ final class IdIndex {
             if (pending.size() < atLeast) {
                 return false;
             }
-            sealed = new Sealed(this, pending, cleanBefore, sort(pending, cleanBefore));
+            sealed = new Sealed(pending, cleanBefore, sort(pending, cleanBefore));
             pending = new Pending(flushAt);
             return true;
         }
@@ -502,7 +503,12 @@ final class IdIndex {
 
     /** Makes the sealed set's sorted snapshot the one being written, waiting for the sort if it still runs. */
     private void adoptSorted() {
-        Snapshot sorted = sealed.snapshot();
+        Snapshot sorted;
+        try {
+            sorted = sealed.sorting().join();
+        } catch (RuntimeException failed) {
+            sorted = sealed.hashes().sorted(this, sealed.cleanBefore()); // the sort's thread failed: sorted here
+        }
         synchronized (this) {
             snapshot = sorted;
             sealed = null;
@@ -513,16 +519,7 @@ final class IdIndex {
      * A full set of pending hashes, sealed (no more are added to it) and being sorted into the
      * next snapshot; still searched until that snapshot takes its place.
      */
-    private record Sealed(IdIndex index, Pending hashes, long cleanBefore, CompletableFuture<Snapshot> sorting) {
-        /** The sorted snapshot, once the sort is done; sorted here if the sort's thread failed. */
-        Snapshot snapshot() {
-            try {
-                return sorting.join();
-            } catch (RuntimeException failed) {
-                return hashes.sorted(index, cleanBefore);
-            }
-        }
-    }
+    private record Sealed(Pending hashes, long cleanBefore, CompletableFuture<Snapshot> sorting) {}
 
     /**
      * Writes the snapshot's entries from its position up to {@code to}, deleting stale ones on the
@@ -556,7 +553,7 @@ final class IdIndex {
     }
 
     /** Where the share {@code i / n} of the key space begins: {@code Long.MIN_VALUE} for 0, rising with i. */
-    static long sweep(int i, int n) {
+    private static long sweep(int i, int n) {
         return (long) (Math.scalb((double) i / n, 64) - 0x1p63);
     }
 

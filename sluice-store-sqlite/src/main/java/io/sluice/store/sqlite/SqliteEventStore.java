@@ -325,7 +325,7 @@ public final class SqliteEventStore implements EventStore {
         private volatile boolean closing;
 
         void buildIfDue() {
-            if (!closing && ids.claimFilterBuild(lastOffset - firstOffset + 1)) {
+            if (!closing && ids.claimFilterBuild(retainedEvents())) {
                 thread.execute(this::build);
             }
         }
@@ -333,7 +333,7 @@ public final class SqliteEventStore implements EventStore {
         private void build() {
             long started = System.nanoTime();
             try (Connection c = readers.getConnection()) {
-                if (ids.buildFilter(c, lastOffset - firstOffset + 1, IdIndex.FILTER_SCAN_BATCH, () -> closing)) {
+                if (ids.buildFilter(c, retainedEvents(), IdIndex.FILTER_SCAN_BATCH, () -> closing)) {
                     filterBuildTimer.recordSince(started);
                     logFilterReady("built", ids.filter(), started);
                 }
@@ -358,6 +358,11 @@ public final class SqliteEventStore implements EventStore {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** How many events the log retains (and so about how many ids the filter must hold). */
+    private long retainedEvents() {
+        return lastOffset - firstOffset + 1;
     }
 
     /** Opens (creating if needed) the store in {@code directory}. */
