@@ -170,6 +170,36 @@ public final class QueryIndex {
         }
     }
 
+    /**
+     * How {@code document} is matched: which indexed paths were looked up, which queries the
+     * lookups (or the residue) made candidates, which of those had something left to evaluate,
+     * and which matched. The matches are exactly what {@link #match(JsonNode)} returns. For
+     * understanding why a query matches or not, and how much work an event costs; slower than
+     * {@link #match(JsonNode)}, which it does not slow down.
+     */
+    public Explanation explain(JsonNode document) {
+        Explanation.Recorder recorder = new Explanation.Recorder();
+        Scratch s = new Scratch();
+        s.explain = recorder;
+        Generation g = enter();
+        s.begin(document, g.version, slotCapacity, recorder::matched);
+        try {
+            for (PathIndex p : paths) {
+                s.path = p;
+                recorder.lookUp(p.path.dotted());
+                p.path.forEachLeaf(document, s, s.memo);
+            }
+            s.path = null;
+            for (Entry e : residue) {
+                s.offer(e);
+            }
+        } finally {
+            s.end();
+            g.readers.decrement();
+        }
+        return recorder.explanation();
+    }
+
     /** Statistics of the index's shape, for metrics and tests. */
     public Stats stats() {
         synchronized (writeLock) {
@@ -229,6 +259,7 @@ public final class QueryIndex {
         int[] stamps = new int[64];
         int stamp;
         boolean busy;
+        Explanation.Recorder explain; // null except in explain()
         JsonNode document;
         long version;
         Consumer<String> sink;
@@ -274,6 +305,9 @@ public final class QueryIndex {
         }
 
         private void lookup(PathIndex p, JsonNode value) {
+            if (explain != null) {
+                explain.value();
+            }
             Object key = Values.hashKey(value);
             if (key != null) {
                 Entry[] bucket = p.eq.get(key);
@@ -320,6 +354,9 @@ public final class QueryIndex {
                 return;
             }
             stamps[slot] = stamp;
+            if (explain != null) {
+                explain.candidate(e.name, path == null ? null : path.path.dotted(), !(e.check instanceof Expr.True));
+            }
             if (e.check.matches(document, memo)) {
                 sink.accept(e.name);
             }
@@ -427,7 +464,7 @@ public final class QueryIndex {
                 if (e.removedIn != Long.MAX_VALUE || byName.get(e.name) != e) {
                     continue; // already replaced or removed
                 }
-                Candidate better = plan(e.query);
+                Plan better = plan(e.query);
                 if (better == null || better.access.equals(e.access)) {
                     continue;
                 }
@@ -538,7 +575,7 @@ public final class QueryIndex {
     }
 
     /** The entries one query is indexed under, or null for the residue. */
-    private Candidate plan(Query query) {
+    private Plan plan(Query query) {
         return best(query.root());
     }
 
@@ -599,17 +636,17 @@ public final class QueryIndex {
      * A necessary condition of a query that the index can look up, with its expected cost:
      * about how many candidates a document satisfying it yields (lower is better).
      */
-    private record Candidate(double cost, List<Access> access, Expr implied) {
-        Candidate(double cost, List<Access> access) {
+    private record Plan(double cost, List<Access> access, Expr implied) {
+        Plan(double cost, List<Access> access) {
             this(cost, access, null);
         }
 
         /** The same access, noting that a hit on it proves {@code conjunct} holds. */
-        Candidate proving(Expr conjunct) {
-            return new Candidate(cost, access, conjunct);
+        Plan proving(Expr conjunct) {
+            return new Plan(cost, access, conjunct);
         }
 
-        boolean betterThan(Candidate other) {
+        boolean betterThan(Plan other) {
             return other == null || cost < other.cost;
         }
     }
@@ -639,12 +676,12 @@ public final class QueryIndex {
         return root;
     }
 
-    private Candidate best(Expr expr) {
+    private Plan best(Expr expr) {
         return switch (expr) {
             case Expr.And and -> {
-                Candidate best = null;
+                Plan best = null;
                 for (Expr child : and.children()) {
-                    Candidate c = best(child);
+                    Plan c = best(child);
                     if (c != null && c.betterThan(best)) {
                         best = c;
                     }
@@ -655,17 +692,17 @@ public final class QueryIndex {
                 List<Access> all = new ArrayList<>();
                 double cost = 0;
                 for (Expr child : or.children()) {
-                    Candidate c = best(child);
+                    Plan c = best(child);
                     if (c == null) {
                         yield null; // one branch could match anything: the $or is not indexable
                     }
                     all.addAll(c.access);
                     cost += c.cost;
                 }
-                yield new Candidate(cost, List.copyOf(all));
+                yield new Plan(cost, List.copyOf(all));
             }
             case Expr.Field field -> {
-                Candidate c = best(field.path(), field.cond());
+                Plan c = best(field.path(), field.cond());
                 yield c != null && hitProvesCondition(field.cond()) ? c.proving(field) : c;
             }
             case Expr.Nor nor -> null;
@@ -673,7 +710,7 @@ public final class QueryIndex {
         };
     }
 
-    private Candidate best(FieldPath path, Expr.Cond cond) {
+    private Plan best(FieldPath path, Expr.Cond cond) {
         return switch (cond) {
             case Expr.Eq eq -> equality(path, eq.value());
             case Expr.In in -> {
@@ -683,14 +720,14 @@ public final class QueryIndex {
                 List<Access> keys = new ArrayList<>();
                 double cost = 0;
                 for (JsonNode v : in.values()) {
-                    Candidate c = equality(path, v);
+                    Plan c = equality(path, v);
                     if (c == null) {
                         yield null;
                     }
                     keys.addAll(c.access);
                     cost += c.cost;
                 }
-                yield new Candidate(cost, List.copyOf(keys));
+                yield new Plan(cost, List.copyOf(keys));
             }
             case Expr.Cmp cmp -> {
                 JsonNode v = cmp.value();
@@ -698,19 +735,19 @@ public final class QueryIndex {
                 if (key == null) {
                     yield null;
                 }
-                yield new Candidate(
+                yield new Plan(
                         RANGE_COST, List.of(new Access.Bound(path, cmp.op().lower(), key)));
             }
             case Expr.Exists exists -> {
                 if (!exists.wanted()) {
                     yield null;
                 }
-                yield new Candidate(EXISTS_COST, List.of(new Access.Present(path)));
+                yield new Plan(EXISTS_COST, List.of(new Access.Present(path)));
             }
             case Expr.All all -> {
-                Candidate best = null;
+                Plan best = null;
                 for (Expr.Cond c : all.conds()) {
-                    Candidate candidate = c instanceof Expr.Eq eq ? equality(path, eq.value()) : null;
+                    Plan candidate = c instanceof Expr.Eq eq ? equality(path, eq.value()) : null;
                     if (candidate != null && candidate.betterThan(best)) {
                         best = candidate;
                     }
@@ -718,9 +755,9 @@ public final class QueryIndex {
                 yield best;
             }
             case Expr.AllOf allOf -> {
-                Candidate best = null;
+                Plan best = null;
                 for (Expr.Cond c : allOf.conds()) {
-                    Candidate candidate = best(path, c);
+                    Plan candidate = best(path, c);
                     if (candidate != null && candidate.betterThan(best)) {
                         best = candidate;
                     }
@@ -754,7 +791,7 @@ public final class QueryIndex {
         return value.isTextual() || value.isBoolean();
     }
 
-    private Candidate equality(FieldPath path, JsonNode value) {
+    private Plan equality(FieldPath path, JsonNode value) {
         Object key = Values.hashKey(value);
         if (key == null) {
             return null;
@@ -762,7 +799,7 @@ public final class QueryIndex {
         KeyCounts counts = keyCounts.get(path);
         int count = counts == null ? 0 : counts.count(key);
         int total = counts == null ? 0 : counts.total;
-        return new Candidate((double) Math.max(count, 1) / Math.max(total, 1), List.of(new Access.Equal(path, key)));
+        return new Plan((double) Math.max(count, 1) / Math.max(total, 1), List.of(new Access.Equal(path, key)));
     }
 
     /** One place a query is indexed. */
@@ -821,7 +858,7 @@ public final class QueryIndex {
 
         volatile long removedIn = Long.MAX_VALUE;
 
-        Entry(String name, Query query, int slot, long addedIn, Candidate plan) {
+        Entry(String name, Query query, int slot, long addedIn, Plan plan) {
             this.name = name;
             this.query = query;
             this.slot = slot;

@@ -31,6 +31,26 @@ class QueryIndexPropertyTest {
     }
 
     @Property(tries = 150)
+    void explainingFindsWhatMatchingFindsAndOffersEachQueryOnce(
+            @ForAll("querySets") List<JsonNode> queries, @ForAll("documentLists") List<JsonNode> documents) {
+        Map<String, Query> compiled = compile(queries);
+        QueryIndex index = new QueryIndex();
+        index.putAll(compiled);
+        for (JsonNode doc : documents) {
+            Explanation explained = index.explain(doc);
+            Set<String> expected = linearScan(compiled, doc);
+            assertThat(new HashSet<>(explained.matches())).as("on %s", doc).isEqualTo(expected);
+            List<String> offered = explained.candidates().stream()
+                    .map(Explanation.Candidate::name)
+                    .toList();
+            assertThat(offered).as("offered once each").doesNotHaveDuplicates();
+            for (Explanation.Candidate c : explained.candidates()) {
+                assertThat(c.matched()).as("%s on %s", c, doc).isEqualTo(expected.contains(c.name()));
+            }
+        }
+    }
+
+    @Property(tries = 150)
     void indexStaysExactThroughRemovalsAndReplacements(
             @ForAll("querySets") List<JsonNode> first,
             @ForAll("querySets") List<JsonNode> second,

@@ -40,6 +40,31 @@ class QueryIndexTest {
     }
 
     @Test
+    void explainsWhichLookupsFoundWhichCandidatesAndWhatWasLeftToEvaluate() {
+        QueryIndex index = new QueryIndex();
+        index.put("tenant", Query.parse("{\"payload.tenant_id\":\"t1\"}"));
+        index.put("tenantAndType", Query.parse("{\"payload.tenant_id\":\"t1\",\"event_type\":\"a\"}"));
+        index.put("otherTenant", Query.parse("{\"payload.tenant_id\":\"t2\"}"));
+        index.put("regex", Query.parse("{\"event_type\":{\"$regex\":\"^b\"}}"));
+
+        Explanation explained = index.explain(json("{\"event_type\":\"b\",\"payload\":{\"tenant_id\":\"t1\"}}"));
+
+        assertThat(explained.lookups()).containsExactly(new Explanation.Lookup("payload.tenant_id", 1));
+        assertThat(explained.candidates())
+                .containsExactlyInAnyOrder(
+                        new Explanation.Candidate("tenant", "payload.tenant_id", false, true),
+                        new Explanation.Candidate("tenantAndType", "payload.tenant_id", true, false),
+                        new Explanation.Candidate("regex", null, true, true));
+        assertThat(explained.evaluated()).isEqualTo(2);
+        assertThat(explained.matches()).containsExactlyInAnyOrder("tenant", "regex");
+
+        Explanation missing = index.explain(json("{\"event_type\":\"a\",\"payload\":{\"tenant_id\":[\"t2\",\"t3\"]}}"));
+        assertThat(missing.lookups()).containsExactly(new Explanation.Lookup("payload.tenant_id", 2));
+        assertThat(missing.matches()).containsExactly("otherTenant");
+        assertThat(index.explain(json("{}")).lookups()).containsExactly(new Explanation.Lookup("payload.tenant_id", 0));
+    }
+
+    @Test
     void indexesEqualitiesRangesExistsAndOrBranchesAndKeepsTheRestInTheResidue() {
         QueryIndex index = new QueryIndex();
         index.put("eq", Query.parse("{\"event_type\":\"compute.instance.create.end\",\"payload.vcpus\":{\"$gt\":1}}"));

@@ -1,6 +1,7 @@
 package io.sluice.server.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.query.Explanation;
 import io.sluice.query.Query;
 import io.sluice.query.QueryIndex;
 import io.sluice.testkit.Notifications;
@@ -89,12 +90,16 @@ final class BenchCommand implements Runnable {
                     Runtime.version());
             out.printf(
                     Locale.ROOT,
-                    "%10s %12s %10s %14s %14s%n",
+                    "%10s %12s %10s %10s %14s %6s %8s %12s %14s%n",
                     "queries",
                     "events/s",
                     "build ms",
                     "heap MB",
-                    "matches/event");
+                    "matches/event",
+                    "paths",
+                    "values",
+                    "candidates",
+                    "evaluated");
             out.flush();
             for (int count : counts) {
                 if (count < 1) {
@@ -116,14 +121,19 @@ final class BenchCommand implements Runnable {
                 run(index, workload, seconds / 3);
                 long[] result = run(index, workload, seconds);
                 double perSecond = result[0] / seconds;
+                double[] work = work(index, workload);
                 out.printf(
                         Locale.ROOT,
-                        "%10d %,12.0f %10.1f %14.1f %14.2f%n",
+                        "%10d %,12.0f %10.1f %10.1f %14.2f %6d %8.2f %12.2f %14.2f%n",
                         count,
                         perSecond,
                         buildMs,
                         heap / 1e6,
-                        (double) result[1] / result[0]);
+                        (double) result[1] / result[0],
+                        index.stats().paths(),
+                        work[0],
+                        work[1],
+                        work[2]);
                 out.flush();
                 queries.clear();
             }
@@ -145,6 +155,26 @@ final class BenchCommand implements Runnable {
                     return new long[] {events, matches[0]};
                 }
             }
+        }
+
+        /**
+         * The index's work per event, from {@link QueryIndex#explain} over the workload (at most
+         * 2,000 events, outside the measured time): {values looked up, candidates, candidates evaluated}.
+         */
+        private static double[] work(QueryIndex index, List<ObjectNode> workload) {
+            int sample = Math.min(workload.size(), 2_000);
+            double values = 0;
+            double candidates = 0;
+            double evaluated = 0;
+            for (int i = 0; i < sample; i++) {
+                Explanation e = index.explain(workload.get(i));
+                values += e.lookups().stream()
+                        .mapToInt(Explanation.Lookup::values)
+                        .sum();
+                candidates += e.candidates().size();
+                evaluated += e.evaluated();
+            }
+            return new double[] {values / sample, candidates / sample, evaluated / sample};
         }
 
         private static long usedHeap() {

@@ -43,7 +43,7 @@ import picocli.CommandLine.Spec;
             "Offline: match NDJSON events (FILE, else stdin) against a filter or a file of standing queries.",
             "With --filter, prints the matching lines unchanged. With --queries (NDJSON {\"name\":..,\"query\":{..}},"
                     + " PySeps documents too), prints {\"query\":NAME,\"event\":{...}} per match, or with --count"
-                    + " one JSON object {NAME: count, ...} at the end."
+                    + " one JSON object {NAME: count, ...} at the end, or with --explain how each event was matched."
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:failure at run time", "2:bad usage or invalid input (names the line)"})
@@ -67,6 +67,12 @@ final class MatchCommand implements Callable<Integer> {
     @Option(names = "--count", description = "With --queries: print only the match count of every query, at the end.")
     boolean count;
 
+    @Option(
+            names = "--explain",
+            description = "With --queries: print, for each event, the index's lookups, its candidate queries and"
+                    + " the matches, as {\"line\":N,\"lookups\":[..],\"candidates\":[..],\"matches\":[..]}.")
+    boolean explain;
+
     @Option(names = "--skip-bad", description = "Skip (and report on stderr) event lines that are not JSON objects.")
     boolean skipBad;
 
@@ -77,6 +83,9 @@ final class MatchCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (count && source.queries == null) {
             throw new InvalidInputException("--count goes with --queries");
+        }
+        if (explain && (source.queries == null || count)) {
+            throw new InvalidInputException("--explain goes with --queries, without --count");
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -104,7 +113,7 @@ final class MatchCommand implements Callable<Integer> {
                     skipped++;
                     continue;
                 }
-                sink.accept(text, event);
+                sink.accept(number, text, event);
             }
         }
         sink.finish();
@@ -116,7 +125,7 @@ final class MatchCommand implements Callable<Integer> {
     }
 
     private interface LineSink {
-        void accept(String line, JsonNode event);
+        void accept(long number, String line, JsonNode event);
 
         default void finish() {}
     }
@@ -128,7 +137,7 @@ final class MatchCommand implements Callable<Integer> {
         } catch (QueryException e) {
             throw new InvalidInputException("--filter: " + e.getMessage(), e);
         }
-        return (line, event) -> {
+        return (number, line, event) -> {
             if (query.matches(event)) {
                 out.println(line);
             }
@@ -157,7 +166,13 @@ final class MatchCommand implements Callable<Integer> {
         List<String> hits = new ArrayList<>();
         return new LineSink() {
             @Override
-            public void accept(String line, JsonNode event) {
+            public void accept(long number, String line, JsonNode event) {
+                if (explain) {
+                    ObjectNode explained = MAPPER.createObjectNode().put("line", number);
+                    explained.setAll((ObjectNode) MAPPER.valueToTree(index.explain(event)));
+                    out.println(explained);
+                    return;
+                }
                 hits.clear();
                 index.match(event, hits::add);
                 if (count) {

@@ -61,6 +61,30 @@ class MatchCommandTest {
     }
 
     @Test
+    void explainPrintsEachEventsLookupsCandidatesAndMatches() throws IOException {
+        Path events = file("events.ndjson", EVENTS);
+        Path queries = file("queries.ndjson", QUERIES);
+        Result r = run("match", "--queries", queries.toString(), "--explain", events.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines).hasSize(4);
+        assertThat(lines.get(0))
+                .isEqualTo("{\"line\":1,\"lookups\":[{\"path\":\"@fields.priority\",\"values\":1}],"
+                        + "\"candidates\":[{\"name\":\"NonInformational\",\"via\":\"@fields.priority\","
+                        + "\"evaluated\":false,\"matched\":true},"
+                        + "{\"name\":\"Everything\",\"via\":null,\"evaluated\":false,\"matched\":true}],"
+                        + "\"matches\":[\"NonInformational\",\"Everything\"]}");
+        assertThat(lines.get(2)).startsWith("{\"line\":4,").contains("\"name\":\"NonInformational\"");
+
+        Result withCount = run("match", "--queries", queries.toString(), "--explain", "--count", events.toString());
+        assertThat(withCount.exit()).isEqualTo(2);
+        assertThat(withCount.err()).contains("--explain goes with --queries, without --count");
+        assertThat(run("match", "--filter", "{}", "--explain", events.toString())
+                        .exit())
+                .isEqualTo(2);
+    }
+
+    @Test
     void queriesPrintOneLinePerMatchInQueryFileOrder() throws IOException {
         Path events = file("events.ndjson", EVENTS);
         Path queries = file("queries.ndjson", QUERIES);
@@ -144,8 +168,26 @@ class MatchCommandTest {
     void benchMatchReportsThroughputForEachQueryCount() {
         Result r = run("bench", "match", "--queries", "1,50", "--events", "200", "--seconds", "0.3");
         assertThat(r.exit()).isZero();
-        assertThat(r.out().lines().filter(l -> l.matches("\\s+(1|50)\\s+[\\d,]+\\s.*")))
-                .hasSize(2);
+        List<String[]> rows = r.out()
+                .lines()
+                .filter(l -> l.matches("\\s+(1|50)\\s+[\\d,]+\\s.*"))
+                .map(l -> l.strip().split("\\s+"))
+                .toList();
+        assertThat(rows).hasSize(2);
+        for (String[] row : rows) { // queries events/s build heap matches paths values candidates evaluated
+            assertThat(row).hasSize(9);
+            double matches = Double.parseDouble(row[4]);
+            double candidates = Double.parseDouble(row[7]);
+            double evaluated = Double.parseDouble(row[8]);
+            assertThat(candidates).as("every match was a candidate").isGreaterThanOrEqualTo(matches);
+            assertThat(evaluated).isLessThanOrEqualTo(candidates);
+        }
+        assertThat(Integer.parseInt(rows.get(1)[5]))
+                .as("indexed paths at 50 queries")
+                .isGreaterThan(1);
+        assertThat(Double.parseDouble(rows.get(1)[7]))
+                .as("candidates at 50 queries")
+                .isPositive();
     }
 
     /** The real process: events on stdin, output on stdout, exit codes as documented. */
