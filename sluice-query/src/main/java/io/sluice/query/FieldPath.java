@@ -125,6 +125,15 @@ final class FieldPath {
     }
 
     /**
+     * What the path resolves to in {@code doc} without walking arrays: its leaf (which may be
+     * an array), {@link Memo#MISSING}, or {@link Memo#THROUGH_ARRAY} when an array is met on the
+     * way (then only a walk, as {@link #any} does, tells the leaves).
+     */
+    Object leaf(JsonNode doc, Memo memo) {
+        return resolve(doc, memo);
+    }
+
+    /**
      * The leaf of a path through documents alone (the common case: no recursion), or
      * {@link Memo#MISSING}, or {@link Memo#THROUGH_ARRAY} when an array is met on the way.
      */

@@ -55,7 +55,9 @@ import java.util.function.Consumer;
  * predicate holds ({@link #residual}): a hit on a string or boolean equality, an {@code $in}
  * of them or an {@code $exists} proves that conjunct, so {@code {tenant: T}} needs no
  * evaluation at all; numeric keys (which may collide) and range bounds (rounded) prove
- * nothing and the whole query is evaluated. A per-thread {@link Memo} remembers what each
+ * nothing and the whole query is evaluated. What is left is compiled once per entry into a
+ * {@link Check} (string equalities, {@code $in} of strings and {@code $exists} test the leaf
+ * directly, without the interface calls of a general expression). A per-thread {@link Memo} remembers what each
  * path resolved to in the event, so evaluating candidates does not walk again the paths the
  * lookups walked (walking the JSON tree is most of the cost of matching). The access
  * predicate being a necessary condition, the result is exactly a linear scan's (a property
@@ -355,9 +357,9 @@ public final class QueryIndex {
             }
             stamps[slot] = stamp;
             if (explain != null) {
-                explain.candidate(e.name, path == null ? null : path.path.dotted(), !(e.check instanceof Expr.True));
+                explain.candidate(e.name, path == null ? null : path.path.dotted(), !e.check.always());
             }
-            if (e.check.matches(document, memo)) {
+            if (e.check.test(document, memo)) {
                 sink.accept(e.name);
             }
         }
@@ -854,7 +856,7 @@ public final class QueryIndex {
         final long addedIn;
         final List<Access> access;
         /** What a candidate found through {@link #access} must still satisfy. */
-        final Expr check;
+        final Check check;
 
         volatile long removedIn = Long.MAX_VALUE;
 
@@ -864,7 +866,7 @@ public final class QueryIndex {
             this.slot = slot;
             this.addedIn = addedIn;
             this.access = plan == null ? List.of() : plan.access;
-            this.check = plan == null ? query.root() : residual(query.root(), plan.implied);
+            this.check = Check.of(plan == null ? query.root() : residual(query.root(), plan.implied));
         }
 
         boolean visibleAt(long version) {
