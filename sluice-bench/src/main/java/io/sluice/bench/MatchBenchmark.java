@@ -48,10 +48,14 @@ public class MatchBenchmark {
     /**
      * Distinct events cycled through. 1,000 event trees are more than a 512 KB second-level
      * cache holds; fewer (-p events=10) show matching with the event in cache, as a freshly
-     * parsed one is, but also keep warm the few index entries those events hit.
+     * parsed one is, but also keep warm the few index entries those events hit. Fewer than
+     * {@link #STREAM} are taken evenly spaced from the first {@link #STREAM} notifications, so
+     * that they come from different instances (tenants, hosts) rather than from one sequence.
      */
     @Param({"1000"})
     int events;
+
+    private static final int STREAM = 1_000;
 
     private List<ObjectNode> jsonEvents;
     private List<Map<String, Object>> mapEvents;
@@ -64,7 +68,11 @@ public class MatchBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         Notifications notifications = Notifications.load();
-        jsonEvents = notifications.take(events, 1);
+        List<ObjectNode> stream = notifications.take(Math.max(events, STREAM), 1);
+        int step = stream.size() / events;
+        jsonEvents = java.util.stream.IntStream.range(0, events)
+                .mapToObj(i -> stream.get(i * step))
+                .toList();
         List<QueryWorkload.GeneratedQuery> generated = QueryWorkload.generate(queries, 1, notifications.eventTypes());
         if (engine.equals("sluice")) {
             index = new QueryIndex();
