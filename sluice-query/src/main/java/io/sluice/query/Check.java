@@ -54,7 +54,8 @@ abstract sealed class Check {
     private static Check field(Expr.Field field) {
         return switch (field.cond()) {
             case Expr.Eq eq
-            when eq.value().isTextual() -> new TextEquals(field, eq.value().textValue());
+            when eq.value().isTextual() ->
+                new TextIn(field, new String[] {eq.value().textValue()});
             case Expr.In in
             when in.patterns().isEmpty() && in.values().stream().allMatch(JsonNode::isTextual) ->
                 new TextIn(field, in.values().stream().map(JsonNode::textValue).toArray(String[]::new));
@@ -109,27 +110,7 @@ abstract sealed class Check {
         }
     }
 
-    /** {@code {path: "text"}}: a string leaf equal to the text. */
-    private static final class TextEquals extends Check {
-        private final Expr.Field field;
-        private final String text;
-
-        TextEquals(Expr.Field field, String text) {
-            this.field = field;
-            this.text = text;
-        }
-
-        @Override
-        boolean test(JsonNode doc, Memo memo) {
-            Object leaf = field.path().leaf(doc, memo);
-            if (leaf instanceof TextNode t) {
-                return text.equals(t.textValue());
-            }
-            return leaf != Memo.MISSING && field.matches(doc, memo); // arrays: any element
-        }
-    }
-
-    /** {@code {path: {$in: ["a", "b"]}}}: a string leaf equal to one of the texts. */
+    /** {@code {path: "a"}} or {@code {path: {$in: ["a", "b"]}}}: a string leaf equal to one of the texts. */
     private static final class TextIn extends Check {
         private final Expr.Field field;
         private final String[] texts;

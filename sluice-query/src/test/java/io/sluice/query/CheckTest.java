@@ -53,7 +53,7 @@ class CheckTest {
 
     @Test
     void theCommonConditionsCompileToTheirOwnChecks() {
-        assertThat(kind("{\"a\":\"x\"}")).isEqualTo("TextEquals");
+        assertThat(kind("{\"a\":\"x\"}")).isEqualTo("TextIn");
         assertThat(kind("{\"a\":{\"$in\":[\"x\",\"z\"]}}")).isEqualTo("TextIn");
         assertThat(kind("{\"a\":{\"$exists\":true}}")).isEqualTo("Exists");
         assertThat(kind("{\"a\":\"x\",\"b\":{\"$exists\":true}}")).isEqualTo("All");
