@@ -181,7 +181,10 @@ public final class QueryIndex {
      */
     public Explanation explain(JsonNode document) {
         Explanation.Recorder recorder = new Explanation.Recorder();
-        Scratch s = new Scratch();
+        Scratch s = scratch.get();
+        if (s.busy) { // explaining from inside a match's sink
+            s = new Scratch();
+        }
         s.explain = recorder;
         Generation g = enter();
         s.begin(document, g.version, slotCapacity, recorder::matched);
@@ -284,6 +287,7 @@ public final class QueryIndex {
 
         void end() {
             busy = false;
+            explain = null;
             document = null;
             sink = null;
             path = null;

@@ -62,6 +62,13 @@ class QueryIndexTest {
         assertThat(missing.lookups()).containsExactly(new Explanation.Lookup("payload.tenant_id", 2));
         assertThat(missing.matches()).containsExactly("otherTenant");
         assertThat(index.explain(json("{}")).lookups()).containsExactly(new Explanation.Lookup("payload.tenant_id", 0));
+
+        JsonNode event = json("{\"payload\":{\"tenant_id\":\"t1\"}}");
+        List<Explanation> fromSink = new java.util.ArrayList<>();
+        index.match(event, name -> fromSink.add(index.explain(event))); // explaining while matching
+        assertThat(fromSink).hasSize(1);
+        assertThat(fromSink.get(0).matches()).containsExactly("tenant");
+        assertThat(index.match(event)).containsExactly("tenant");
     }
 
     @Test
