@@ -44,27 +44,32 @@ final class EsperFilters implements AutoCloseable {
                                                 "memory_mb", Integer.class,
                                                 "display_name", String.class,
                                                 "image_meta", Map.of("os_type", String.class))));
-        StringBuilder module = new StringBuilder();
-        for (QueryWorkload.GeneratedQuery q : queries) {
-            module.append("@name('")
-                    .append(q.name())
-                    .append("') select * from E(")
-                    .append(q.epl())
-                    .append(");\n");
-        }
-        try {
-            EPCompiled compiled =
-                    EPCompilerProvider.getCompiler().compile(module.toString(), new CompilerArguments(config));
-            runtime = EPRuntimeProvider.getRuntime("sluice-bench-" + UUID.randomUUID(), config);
-            EPDeployment deployment = runtime.getDeploymentService().deploy(compiled);
-            UpdateListener count = (newEvents, oldEvents, statement, rt) -> matches += newEvents.length;
-            for (EPStatement statement : deployment.getStatements()) {
-                statement.addListener(count);
+        runtime = EPRuntimeProvider.getRuntime("sluice-bench-" + UUID.randomUUID(), config);
+        UpdateListener count = (newEvents, oldEvents, statement, rt) -> matches += newEvents.length;
+        // Compiled and deployed in modules: one module of 100,000 statements is one huge
+        // compilation unit, which the compiler does not finish in reasonable time.
+        for (int from = 0; from < queries.size(); from += MODULE_SIZE) {
+            StringBuilder module = new StringBuilder();
+            for (QueryWorkload.GeneratedQuery q : queries.subList(from, Math.min(queries.size(), from + MODULE_SIZE))) {
+                module.append("@name('")
+                        .append(q.name())
+                        .append("') select * from E(")
+                        .append(q.epl())
+                        .append(");\n");
             }
-            events = runtime.getEventService();
-        } catch (EPCompileException | EPDeployException e) {
-            throw new IllegalStateException("Esper rejected the filters: " + e.getMessage(), e);
+            try {
+                EPCompiled compiled =
+                        EPCompilerProvider.getCompiler().compile(module.toString(), new CompilerArguments(config));
+                EPDeployment deployment = runtime.getDeploymentService().deploy(compiled);
+                for (EPStatement statement : deployment.getStatements()) {
+                    statement.addListener(count);
+                }
+            } catch (EPCompileException | EPDeployException e) {
+                runtime.destroy();
+                throw new IllegalStateException("Esper rejected the filters: " + e.getMessage(), e);
+            }
         }
+        events = runtime.getEventService();
     }
 
     /** Sends one event; returns the total number of matches so far. */

@@ -39,7 +39,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(
         value = 1,
         jvmArgs = {"-Xms4g", "-Xmx4g"})
-public class ParseAndMatchBenchmark {
+public class FreshEventsBenchmark {
     private static final int EVENTS = 1_000;
 
     @Param({"1", "100", "10000", "100000"})
