@@ -40,14 +40,43 @@ public final class QueryWorkload {
     /** A generated query: its name, its MongoDB form, and the same filter in Esper's EPL. */
     public record GeneratedQuery(String name, ObjectNode query, String epl) {}
 
-    /** {@code count} queries, deterministic for a seed. */
+    /**
+     * The shapes of query in the mix (the table above, in order), or {@link #MIXED} for the mix
+     * itself. A set of one shape shows how matching scales with the number of queries when
+     * every set looks at the same fields.
+     */
+    public enum Shape {
+        MIXED(-1),
+        TYPE_AND_TENANT(0),
+        TENANT(30),
+        HOST_AND_TYPES(50),
+        TENANT_AND_MEMORY(65),
+        TENANTS(75),
+        PUBLISHER_AND_OS_TYPE(85),
+        HOST_AND_MEMORY(94),
+        TENANT_AND_NAME(99);
+
+        private final int dice;
+
+        Shape(int dice) {
+            this.dice = dice;
+        }
+    }
+
+    /** {@code count} queries of the mix, deterministic for a seed. */
     public static List<GeneratedQuery> generate(int count, long seed, List<String> eventTypes) {
+        return generate(count, seed, eventTypes, Shape.MIXED);
+    }
+
+    /** {@code count} queries of one shape (or of the mix), deterministic for a seed. */
+    public static List<GeneratedQuery> generate(int count, long seed, List<String> eventTypes, Shape shape) {
         Random r = new Random(seed);
         int tenants = Math.max(Notifications.TENANTS, count / 2);
         int hosts = Math.max(Notifications.HOSTS, count / 10);
         List<GeneratedQuery> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            out.add(one("q" + i, r.nextInt(100), r, eventTypes, tenants, hosts));
+            int dice = r.nextInt(100);
+            out.add(one("q" + i, shape == Shape.MIXED ? dice : shape.dice, r, eventTypes, tenants, hosts));
         }
         return out;
     }

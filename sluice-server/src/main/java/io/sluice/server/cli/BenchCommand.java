@@ -1,13 +1,16 @@
 package io.sluice.server.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.api.Json;
 import io.sluice.query.Explanation;
 import io.sluice.query.Query;
 import io.sluice.query.QueryIndex;
 import io.sluice.testkit.Notifications;
 import io.sluice.testkit.QueryWorkload;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -74,14 +77,27 @@ final class BenchCommand implements Runnable {
         @Option(names = "--seed", defaultValue = "1", description = "Workload seed (default: ${DEFAULT-VALUE}).")
         long seed;
 
+        @Option(
+                names = "--shape",
+                defaultValue = "MIXED",
+                description =
+                        "Queries of one shape only, or the mix: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+        QueryWorkload.Shape shape;
+
         @Override
-        public Integer call() {
+        public Integer call() throws IOException {
             if (events < 1 || seconds <= 0) {
                 throw new InvalidInputException("--events and --seconds must be positive");
             }
             PrintWriter out = spec.commandLine().getOut();
             Notifications notifications = Notifications.load();
-            List<ObjectNode> workload = notifications.take(events, seed);
+            // Kept as bytes and parsed again after each index is built, so that every query
+            // count finds the event trees laid out as a parser leaves them, not moved about by
+            // the collections a large index's building causes.
+            List<byte[]> serialized = new ArrayList<>(events);
+            for (ObjectNode event : notifications.take(events, seed)) {
+                serialized.add(Json.mapper().writeValueAsBytes(event));
+            }
             out.printf(
                     Locale.ROOT,
                     "sluice bench match: %d events, %d cores, Java %s%n",
@@ -107,7 +123,7 @@ final class BenchCommand implements Runnable {
                 }
                 Map<String, Query> queries = new LinkedHashMap<>();
                 List<QueryWorkload.GeneratedQuery> generated =
-                        QueryWorkload.generate(count, seed, notifications.eventTypes());
+                        QueryWorkload.generate(count, seed, notifications.eventTypes(), shape);
                 long heapBefore = usedHeap();
                 long start = System.nanoTime();
                 for (QueryWorkload.GeneratedQuery q : generated) {
@@ -118,6 +134,7 @@ final class BenchCommand implements Runnable {
                 double buildMs = (System.nanoTime() - start) / 1e6;
                 generated = null;
                 long heap = usedHeap() - heapBefore;
+                List<ObjectNode> workload = parse(serialized);
                 run(index, workload, seconds / 3);
                 long[] result = run(index, workload, seconds);
                 double perSecond = result[0] / seconds;
@@ -138,6 +155,14 @@ final class BenchCommand implements Runnable {
                 queries.clear();
             }
             return 0;
+        }
+
+        private static List<ObjectNode> parse(List<byte[]> serialized) throws IOException {
+            List<ObjectNode> events = new ArrayList<>(serialized.size());
+            for (byte[] event : serialized) {
+                events.add((ObjectNode) Json.mapper().readTree(event));
+            }
+            return events;
         }
 
         /** Matches for {@code seconds}; returns {events, matches}. */

@@ -188,6 +188,22 @@ class MatchCommandTest {
         assertThat(Double.parseDouble(rows.get(1)[7]))
                 .as("candidates at 50 queries")
                 .isPositive();
+
+        Result tenants =
+                run("bench", "match", "--queries", "50", "--events", "200", "--seconds", "0.2", "--shape", "TENANT");
+        assertThat(tenants.exit()).as(tenants.err()).isZero();
+        String[] row = tenants.out()
+                .lines()
+                .filter(l -> l.matches("\\s+50\\s+[\\d,]+\\s.*"))
+                .findFirst()
+                .orElseThrow()
+                .strip()
+                .split("\\s+");
+        assertThat(row[5]).as("one indexed path for tenant-only queries").isEqualTo("1");
+        assertThat(row[8])
+                .as("a tenant hit proves the query: nothing evaluated")
+                .isEqualTo("0.00");
+        assertThat(run("bench", "match", "--shape", "ROUND").exit()).isEqualTo(2);
     }
 
     /** The real process: events on stdin, output on stdout, exit codes as documented. */
