@@ -47,6 +47,15 @@ import java.util.function.Consumer;
  * amortised to a constant per query. A query with no such condition goes to the residue,
  * which every document is checked against.
  *
+ * <p><b>Pairs of equalities.</b> When the chosen condition is an equality (or {@code $in}) and
+ * the same conjunction has another equality or {@code $in} of strings or booleans on another
+ * path, the query is indexed under each pair of keys ({@link #withSecondKey}): under the first
+ * path's key, the index keeps which second paths have pairs ({@code seconds}), and on a hit it
+ * resolves those paths in the event and probes (first key, second path, second key). Many
+ * queries sharing one host, say, then make an event a candidate only for those that also name
+ * its event type, and the hit proves both conditions. Pair entries are planned again with the
+ * entries of their first key ({@code pairEntries}).
+ *
  * <p><b>Matching.</b> For each indexed path the document's leaves are walked once (the same
  * walk {@link Query#matches} does, so array traversal is identical) and each scalar leaf, and
  * each element of an array leaf, is looked up in the hash and range structures. Every entry
@@ -212,7 +221,7 @@ public final class QueryIndex {
             int ranges = 0;
             int exists = 0;
             for (PathIndex p : pathIndexes.values()) {
-                eq += p.eq.size();
+                eq += p.eq.size() + p.pairs.size();
                 ranges += p.numLower.size() + p.numUpper.size() + p.strLower.size() + p.strUpper.size();
                 exists += p.exists.length;
             }
@@ -320,6 +329,12 @@ public final class QueryIndex {
                 if (bucket != null) {
                     offerAll(bucket);
                 }
+                if (!p.seconds.isEmpty()) {
+                    Seconds seconds = p.seconds.get(key);
+                    if (seconds != null) {
+                        lookupPairs(p, key, seconds);
+                    }
+                }
             }
             if (value.isNumber()) {
                 if (!p.numLower.isEmpty() || !p.numUpper.isEmpty()) {
@@ -332,6 +347,43 @@ public final class QueryIndex {
                     String t = value.textValue();
                     offerRanges(p.strLower.headMap(t, true).values());
                     offerRanges(p.strUpper.tailMap(t, true).values());
+                }
+            }
+        }
+
+        /** Looks up the pairs under {@code key}: the document's values at each second path. */
+        private void lookupPairs(PathIndex p, Object key, Seconds seconds) {
+            for (FieldPath second : seconds.paths()) {
+                Object leaf = second.leaf(document, memo);
+                if (leaf == Memo.THROUGH_ARRAY) {
+                    second.forEachLeaf(
+                            document,
+                            v -> {
+                                lookupPair(p, key, second, v);
+                                return false;
+                            },
+                            memo);
+                } else if (leaf != Memo.MISSING) {
+                    lookupPair(p, key, second, (JsonNode) leaf);
+                }
+            }
+        }
+
+        private void lookupPair(PathIndex p, Object key, FieldPath second, JsonNode value) {
+            if (value == null) {
+                return;
+            }
+            if (value.isArray()) {
+                for (JsonNode element : value) {
+                    lookupPair(p, key, second, element);
+                }
+                return;
+            }
+            Object secondKey = Values.hashKey(value);
+            if (secondKey != null) {
+                Entry[] bucket = p.pairs.get(new PairKey(key, second, secondKey));
+                if (bucket != null) {
+                    offerAll(bucket);
                 }
             }
         }
@@ -462,11 +514,12 @@ public final class QueryIndex {
     private void replan(long version, List<Entry> gone) {
         for (Access.Equal key : replanKeys) {
             PathIndex p = pathIndexes.get(key.path());
-            Entry[] bucket = p == null ? null : p.eq.get(key.key());
-            if (bucket == null) {
+            if (p == null) {
                 continue;
             }
-            for (Entry e : bucket) {
+            List<Entry> underKey = new ArrayList<>(Arrays.asList(orEmpty(p.eq.get(key.key()))));
+            underKey.addAll(p.pairEntries.getOrDefault(key.key(), Set.of()));
+            for (Entry e : underKey) {
                 if (e.removedIn != Long.MAX_VALUE || byName.get(e.name) != e) {
                     continue; // already replaced or removed
                 }
@@ -502,6 +555,15 @@ public final class QueryIndex {
                 case Access.Equal eq -> p.eq.compute(eq.key(), (k, bucket) -> append(bucket, e));
                 case Access.Bound b -> p.bounds(b).compute(b.key(), (k, bucket) -> append(bucket, e));
                 case Access.Present x -> p.exists = append(p.exists, e);
+                case Access.Pair pair -> {
+                    // Entries first, then the second path: a reader that sees the path finds them.
+                    p.pairs.compute(
+                            new PairKey(pair.key(), pair.second(), pair.secondKey()), (k, bucket) -> append(bucket, e));
+                    p.seconds.compute(pair.key(), (k, s) -> Seconds.plus(s, pair.second()));
+                    p.pairEntries
+                            .computeIfAbsent(pair.key(), k -> new java.util.LinkedHashSet<>())
+                            .add(e);
+                }
             }
         }
     }
@@ -517,6 +579,16 @@ public final class QueryIndex {
                 case Access.Equal eq -> p.eq.computeIfPresent(eq.key(), (k, bucket) -> without(bucket, e));
                 case Access.Bound b -> p.bounds(b).computeIfPresent(b.key(), (k, bucket) -> without(bucket, e));
                 case Access.Present x -> p.exists = orEmpty(without(p.exists, e));
+                case Access.Pair pair -> {
+                    p.pairs.computeIfPresent(
+                            new PairKey(pair.key(), pair.second(), pair.secondKey()),
+                            (k, bucket) -> without(bucket, e));
+                    p.seconds.computeIfPresent(pair.key(), (k, s) -> Seconds.minus(s, pair.second()));
+                    Set<Entry> owners = p.pairEntries.get(pair.key());
+                    if (owners != null && owners.remove(e) && owners.isEmpty()) {
+                        p.pairEntries.remove(pair.key());
+                    }
+                }
             }
             if (--p.links == 0) {
                 pathIndexes.remove(a.path());
@@ -642,14 +714,16 @@ public final class QueryIndex {
      * A necessary condition of a query that the index can look up, with its expected cost:
      * about how many candidates a document satisfying it yields (lower is better).
      */
-    private record Plan(double cost, List<Access> access, Expr implied) {
+    private record Plan(double cost, List<Access> access, List<Expr> implied) {
         Plan(double cost, List<Access> access) {
-            this(cost, access, null);
+            this(cost, access, List.of());
         }
 
         /** The same access, noting that a hit on it proves {@code conjunct} holds. */
         Plan proving(Expr conjunct) {
-            return new Plan(cost, access, conjunct);
+            List<Expr> proven = new ArrayList<>(implied);
+            proven.add(conjunct);
+            return new Plan(cost, access, List.copyOf(proven));
         }
 
         boolean betterThan(Plan other) {
@@ -659,15 +733,17 @@ public final class QueryIndex {
 
     /**
      * What is left to check of a query once its access predicate was hit: the query without the
-     * conjunct the hit proves, or the whole query when a hit proves nothing (ranges, whose keys
+     * conjuncts the hit proves, or the whole query when a hit proves nothing (ranges, whose keys
      * may be rounded; {@code $or}; numeric equality, whose hash keys may collide).
      */
-    static Expr residual(Expr root, Expr implied) {
-        if (implied == null) {
+    static Expr residual(Expr root, List<Expr> implied) {
+        if (implied.isEmpty()) {
             return root;
         }
-        if (root == implied) {
-            return new Expr.True();
+        for (Expr proven : implied) {
+            if (root == proven) {
+                return new Expr.True();
+            }
         }
         if (root instanceof Expr.And and) {
             List<Expr> rest = new ArrayList<>();
@@ -692,7 +768,7 @@ public final class QueryIndex {
                         best = c;
                     }
                 }
-                yield best;
+                yield best == null ? null : withSecondKey(best, and);
             }
             case Expr.Or or -> {
                 List<Access> all = new ArrayList<>();
@@ -714,6 +790,56 @@ public final class QueryIndex {
             case Expr.Nor nor -> null;
             case Expr.True t -> null;
         };
+    }
+
+    /**
+     * The plan narrowed by a second equality of the same conjunction, when it has one: a query
+     * {@code {host: H, event_type: {$in: [E1, E2]}}} indexed under {@code host = H} goes under
+     * the pairs (H, E1) and (H, E2), so that of the many queries sharing a host an event is a
+     * candidate only for those naming its type. The second condition must be an equality or an
+     * {@code $in} of strings or booleans on another path (a hit then proves it); the plan's own
+     * access must be equalities on one path. Otherwise the plan is returned as it is.
+     */
+    private static Plan withSecondKey(Plan plan, Expr.And and) {
+        FieldPath first = null;
+        for (Access a : plan.access) {
+            if (!(a instanceof Access.Equal eq) || (first != null && !first.equals(eq.path()))) {
+                return plan;
+            }
+            first = eq.path();
+        }
+        for (Expr child : and.children()) {
+            if (!(child instanceof Expr.Field field) || field.path().equals(first) || plan.implied.contains(child)) {
+                continue;
+            }
+            List<Object> keys = exactKeys(field.cond());
+            if (keys == null) {
+                continue;
+            }
+            List<Access> pairs = new ArrayList<>();
+            for (Access a : plan.access) {
+                Access.Equal eq = (Access.Equal) a;
+                for (Object key : keys) {
+                    pairs.add(new Access.Pair(first, eq.key(), field.path(), key));
+                }
+            }
+            return new Plan(plan.cost, List.copyOf(pairs), plan.implied).proving(child);
+        }
+        return plan;
+    }
+
+    /** The hash keys of an equality or {@code $in} of strings and booleans, or null. */
+    private static List<Object> exactKeys(Expr.Cond cond) {
+        List<JsonNode> values =
+                switch (cond) {
+                    case Expr.Eq eq -> List.of(eq.value());
+                    case Expr.In in -> in.patterns().isEmpty() && !in.values().isEmpty() ? in.values() : null;
+                    default -> null;
+                };
+        if (values == null || !values.stream().allMatch(QueryIndex::exactKey)) {
+            return null;
+        }
+        return values.stream().map(Values::hashKey).distinct().toList();
     }
 
     private Plan best(FieldPath path, Expr.Cond cond) {
@@ -818,6 +944,9 @@ public final class QueryIndex {
         record Bound(FieldPath path, boolean lower, Object key) implements Access {}
 
         record Present(FieldPath path) implements Access {}
+
+        /** Equal to {@code key} at {@code path} and to {@code secondKey} at {@code second}. */
+        record Pair(FieldPath path, Object key, FieldPath second, Object secondKey) implements Access {}
     }
 
     /** The index structures of one field path. */
@@ -829,6 +958,13 @@ public final class QueryIndex {
         final ConcurrentSkipListMap<String, Entry[]> strLower = new ConcurrentSkipListMap<>(CODE_POINT_ORDER);
         final ConcurrentSkipListMap<String, Entry[]> strUpper = new ConcurrentSkipListMap<>(CODE_POINT_ORDER);
         volatile Entry[] exists = NO_ENTRIES;
+        /** Entries indexed under two equalities, by (this path's key, second path, its key). */
+        final ConcurrentHashMap<PairKey, Entry[]> pairs = new ConcurrentHashMap<>();
+        /** For a key of this path, the second paths that {@link #pairs} holds entries under. */
+        final ConcurrentHashMap<Object, Seconds> seconds = new ConcurrentHashMap<>();
+        /** Under writeLock, for planning again: the pair entries under each key of this path. */
+        final Map<Object, Set<Entry>> pairEntries = new HashMap<>();
+
         int links; // under writeLock: how many Access entries use this path
 
         PathIndex(FieldPath path) {
@@ -849,6 +985,53 @@ public final class QueryIndex {
                 return Double.NEGATIVE_INFINITY;
             }
             return d == 0.0 ? 0.0 : d;
+        }
+    }
+
+    private record PairKey(Object key, FieldPath second, Object secondKey) {}
+
+    /** Second paths and how many pair entries use each; immutable, replaced on change. */
+    private record Seconds(FieldPath[] paths, int[] uses) {
+        static Seconds plus(Seconds s, FieldPath path) {
+            if (s == null) {
+                return new Seconds(new FieldPath[] {path}, new int[] {1});
+            }
+            int i = Arrays.asList(s.paths).indexOf(path);
+            if (i < 0) {
+                FieldPath[] paths = Arrays.copyOf(s.paths, s.paths.length + 1);
+                paths[s.paths.length] = path;
+                int[] uses = Arrays.copyOf(s.uses, s.uses.length + 1);
+                uses[s.uses.length] = 1;
+                return new Seconds(paths, uses);
+            }
+            int[] uses = s.uses.clone();
+            uses[i]++;
+            return new Seconds(s.paths, uses);
+        }
+
+        /** Without one use of {@code path}; null when nothing is left. */
+        static Seconds minus(Seconds s, FieldPath path) {
+            int i = Arrays.asList(s.paths).indexOf(path);
+            if (i < 0) {
+                return s;
+            }
+            if (s.uses[i] > 1) {
+                int[] uses = s.uses.clone();
+                uses[i]--;
+                return new Seconds(s.paths, uses);
+            }
+            if (s.paths.length == 1) {
+                return null;
+            }
+            FieldPath[] paths = new FieldPath[s.paths.length - 1];
+            int[] uses = new int[s.uses.length - 1];
+            for (int j = 0, k = 0; j < s.paths.length; j++) {
+                if (j != i) {
+                    paths[k] = s.paths[j];
+                    uses[k++] = s.uses[j];
+                }
+            }
+            return new Seconds(paths, uses);
         }
     }
 

@@ -43,7 +43,7 @@ class QueryIndexTest {
     void explainsWhichLookupsFoundWhichCandidatesAndWhatWasLeftToEvaluate() {
         QueryIndex index = new QueryIndex();
         index.put("tenant", Query.parse("{\"payload.tenant_id\":\"t1\"}"));
-        index.put("tenantAndType", Query.parse("{\"payload.tenant_id\":\"t1\",\"event_type\":\"a\"}"));
+        index.put("tenantAndCpus", Query.parse("{\"payload.tenant_id\":\"t1\",\"payload.vcpus\":{\"$gt\":1}}"));
         index.put("otherTenant", Query.parse("{\"payload.tenant_id\":\"t2\"}"));
         index.put("regex", Query.parse("{\"event_type\":{\"$regex\":\"^b\"}}"));
 
@@ -53,7 +53,7 @@ class QueryIndexTest {
         assertThat(explained.candidates())
                 .containsExactlyInAnyOrder(
                         new Explanation.Candidate("tenant", "payload.tenant_id", false, true),
-                        new Explanation.Candidate("tenantAndType", "payload.tenant_id", true, false),
+                        new Explanation.Candidate("tenantAndCpus", "payload.tenant_id", true, false),
                         new Explanation.Candidate("regex", null, true, true));
         assertThat(explained.evaluated()).isEqualTo(2);
         assertThat(explained.matches()).containsExactlyInAnyOrder("tenant", "regex");
@@ -69,6 +69,40 @@ class QueryIndexTest {
         assertThat(fromSink).hasSize(1);
         assertThat(fromSink.get(0).matches()).containsExactly("tenant");
         assertThat(index.match(event)).containsExactly("tenant");
+    }
+
+    @Test
+    void twoEqualitiesOfOneQueryAreLookedUpTogether() {
+        QueryIndex index = new QueryIndex();
+        for (int i = 0; i < 40; i++) { // forty queries on one host, each for its own event types
+            index.put("h" + i, Query.parse("{\"host\":\"h1\",\"type\":{\"$in\":[\"t" + i + "\",\"u" + i + "\"]}}"));
+        }
+        index.put("other", Query.parse("{\"host\":\"h2\",\"type\":\"t3\"}"));
+
+        Explanation explained = index.explain(json("{\"host\":\"h1\",\"type\":\"u7\"}"));
+        assertThat(explained.candidates())
+                .as("a candidate only for the query naming the event's type, proven by the lookups")
+                .containsExactly(new Explanation.Candidate("h7", "type", false, true)); // the rarer key first
+        assertThat(index.match(json("{\"host\":\"h1\",\"type\":\"x\"}"))).isEmpty();
+        assertThat(index.match(json("{\"host\":[\"h2\",\"h1\"],\"type\":[\"t3\",\"t5\"]}")))
+                .containsExactlyInAnyOrder("h3", "h5", "other");
+        assertThat(index.match(json("{\"host\":\"h1\"}"))).isEmpty();
+
+        QueryIndex nested = new QueryIndex();
+        nested.put("q", Query.parse("{\"a.host\":\"h1\",\"b.type\":\"t1\"}"));
+        assertThat(nested.match(json("{\"a\":{\"host\":\"h1\"},\"b\":[{\"type\":\"t0\"},{\"type\":\"t1\"}]}")))
+                .as("the second path through an array")
+                .containsExactly("q");
+        assertThat(nested.match(json("{\"a\":{\"host\":\"h1\"},\"b\":[{\"type\":\"t0\"}]}")))
+                .isEmpty();
+
+        for (int i = 0; i < 40; i++) {
+            index.remove("h" + i);
+        }
+        index.remove("other");
+        index.put("after", Query.parse("{\"type\":\"t3\"}"));
+        assertThat(index.stats().hashKeys()).as("pair entries all unlinked").isEqualTo(1);
+        assertThat(index.match(json("{\"host\":\"h1\",\"type\":\"t3\"}"))).containsExactly("after");
     }
 
     @Test
