@@ -54,6 +54,39 @@ final class JsonArbitraries {
         return Arbitraries.maps(Arbitraries.of(KEYS), value(depth)).ofMaxSize(3).map(JsonArbitraries::objectOf);
     }
 
+    /**
+     * Documents whose values are mostly the strings and booleans {@link #pairQuery} names, alone,
+     * in arrays or in nested documents (also inside arrays), so that pairs of keys are hit.
+     */
+    static Arbitrary<JsonNode> pairDocuments() {
+        return pairObject(2);
+    }
+
+    private static Arbitrary<JsonNode> pairObject(int depth) {
+        Arbitrary<JsonNode> exact = Arbitraries.oneOf(
+                Arbitraries.of("a", "b", "ab").map(F::textNode),
+                Arbitraries.of(true, false).map(F::booleanNode));
+        Arbitrary<JsonNode> value = depth <= 0
+                ? exact
+                : Arbitraries.frequencyOf(
+                        net.jqwik.api.Tuple.of(4, exact),
+                        net.jqwik.api.Tuple.of(2, exact.list().ofMaxSize(3).map(JsonArbitraries::arrayOf)),
+                        net.jqwik.api.Tuple.of(2, Arbitraries.lazy(() -> pairObject(depth - 1))),
+                        net.jqwik.api.Tuple.of(
+                                1,
+                                Arbitraries.lazy(() -> pairObject(depth - 1))
+                                        .list()
+                                        .ofMaxSize(2)
+                                        .map(JsonArbitraries::arrayOf)));
+        return Arbitraries.maps(Arbitraries.of(KEYS), value).ofMaxSize(3).map(JsonArbitraries::objectOf);
+    }
+
+    private static JsonNode arrayOf(List<JsonNode> values) {
+        ArrayNode a = F.arrayNode();
+        values.forEach(a::add);
+        return a;
+    }
+
     /** Documents: objects up to three levels deep. */
     static Arbitrary<JsonNode> documents() {
         return object(3);
@@ -66,7 +99,8 @@ final class JsonArbitraries {
                 .ofMaxSize(2)
                 .map(JsonArbitraries::objectOf);
         if (depth <= 0) {
-            return fieldQuery;
+            return Arbitraries.frequencyOf(
+                    net.jqwik.api.Tuple.of(4, fieldQuery), net.jqwik.api.Tuple.of(1, pairQuery()));
         }
         Arbitrary<JsonNode> logical = Combinators.combine(
                         Arbitraries.of("$and", "$or", "$nor"),
@@ -79,7 +113,38 @@ final class JsonArbitraries {
                     list.forEach(a::add);
                     return (JsonNode) objectOf(Map.of(op, a));
                 });
-        return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(4, fieldQuery), net.jqwik.api.Tuple.of(1, logical));
+        return Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(4, fieldQuery),
+                net.jqwik.api.Tuple.of(1, logical),
+                net.jqwik.api.Tuple.of(1, pairQuery()));
+    }
+
+    /**
+     * Two equalities (or {@code $in}s) of strings or booleans on two paths, which the index looks
+     * up as a pair of keys; sometimes with a third condition.
+     */
+    static Arbitrary<JsonNode> pairQuery() {
+        Arbitrary<JsonNode> exact = Arbitraries.oneOf(
+                Arbitraries.of("a", "b", "ab", "").map(F::textNode),
+                Arbitraries.of(true, false).map(F::booleanNode));
+        Arbitrary<JsonNode> equality =
+                Arbitraries.oneOf(exact, exact.list().ofMinSize(1).ofMaxSize(3).map(list -> {
+                    ArrayNode in = F.arrayNode();
+                    list.forEach(in::add);
+                    return (JsonNode) F.objectNode().set("$in", in);
+                }));
+        return Combinators.combine(
+                        Arbitraries.of(PATHS).list().ofSize(2).uniqueElements(),
+                        equality,
+                        equality,
+                        Arbitraries.maps(Arbitraries.of(PATHS), condition(0)).ofMaxSize(1))
+                .as((paths, first, second, extra) -> {
+                    ObjectNode q = F.objectNode();
+                    extra.forEach(q::set);
+                    q.set(paths.get(0), first);
+                    q.set(paths.get(1), second);
+                    return (JsonNode) q;
+                });
     }
 
     static Arbitrary<JsonNode> condition(int depth) {

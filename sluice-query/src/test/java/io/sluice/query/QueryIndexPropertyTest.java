@@ -78,6 +78,29 @@ class QueryIndexPropertyTest {
         }
     }
 
+    @Property(tries = 200)
+    void pairsOfKeysMatchExactlyWhatALinearScanMatches(
+            @ForAll("pairQuerySets") List<JsonNode> queries, @ForAll("pairDocumentLists") List<JsonNode> documents) {
+        Map<String, Query> compiled = compile(queries);
+        QueryIndex index = new QueryIndex();
+        index.putAll(compiled);
+        for (JsonNode doc : documents) {
+            assertThat(new HashSet<>(index.match(doc)))
+                    .as("index vs scan on %s", doc)
+                    .isEqualTo(linearScan(compiled, doc));
+        }
+    }
+
+    @Provide
+    Arbitrary<List<JsonNode>> pairQuerySets() {
+        return JsonArbitraries.pairQuery().list().ofMinSize(1).ofMaxSize(25);
+    }
+
+    @Provide
+    Arbitrary<List<JsonNode>> pairDocumentLists() {
+        return JsonArbitraries.pairDocuments().list().ofMinSize(1).ofMaxSize(15);
+    }
+
     @Provide
     Arbitrary<List<JsonNode>> querySets() {
         return JsonArbitraries.query(2).list().ofMinSize(1).ofMaxSize(25);
