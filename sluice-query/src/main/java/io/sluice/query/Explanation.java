@@ -1,9 +1,7 @@
 package io.sluice.query;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * How a {@link QueryIndex} matched one document ({@link QueryIndex#explain}): the work the
@@ -51,7 +49,6 @@ public record Explanation(List<Lookup> lookups, List<Candidate> candidates, List
         private final List<String> paths = new ArrayList<>();
         private final List<int[]> values = new ArrayList<>();
         private final List<Candidate> candidates = new ArrayList<>();
-        private final Set<String> matched = new HashSet<>();
         private final List<String> matches = new ArrayList<>();
 
         void lookUp(String path) {
@@ -68,7 +65,6 @@ public record Explanation(List<Lookup> lookups, List<Candidate> candidates, List
         }
 
         void matched(String name) {
-            matched.add(name);
             matches.add(name);
         }
 
@@ -79,7 +75,7 @@ public record Explanation(List<Lookup> lookups, List<Candidate> candidates, List
             }
             List<Candidate> marked = new ArrayList<>(candidates.size());
             for (Candidate c : candidates) {
-                marked.add(new Candidate(c.name(), c.via(), c.evaluated(), matched.contains(c.name())));
+                marked.add(new Candidate(c.name(), c.via(), c.evaluated(), matches.contains(c.name())));
             }
             return new Explanation(lookups, marked, matches);
         }

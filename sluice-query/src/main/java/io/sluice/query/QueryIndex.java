@@ -161,24 +161,7 @@ public final class QueryIndex {
      * The sink runs on the calling thread, while the index holds a consistent view.
      */
     public void match(JsonNode document, Consumer<String> sink) {
-        Scratch s = scratch.get();
-        if (s.busy) { // a sink that matches again on this thread: use a fresh scratch
-            s = new Scratch();
-        }
-        Generation g = enter();
-        s.begin(document, g.version, slotCapacity, sink);
-        try {
-            for (PathIndex p : paths) {
-                s.path = p;
-                p.path.forEachLeaf(document, s, s.memo);
-            }
-            for (Entry e : residue) {
-                s.offer(e);
-            }
-        } finally {
-            s.end();
-            g.readers.decrement();
-        }
+        match(scratch(), document, sink);
     }
 
     /**
@@ -190,20 +173,30 @@ public final class QueryIndex {
      */
     public Explanation explain(JsonNode document) {
         Explanation.Recorder recorder = new Explanation.Recorder();
-        Scratch s = scratch.get();
-        if (s.busy) { // explaining from inside a match's sink
-            s = new Scratch();
-        }
+        Scratch s = scratch();
         s.explain = recorder;
+        match(s, document, recorder::matched);
+        return recorder.explanation();
+    }
+
+    /** The thread's matching state, or a fresh one when a sink matches again on this thread. */
+    private Scratch scratch() {
+        Scratch s = scratch.get();
+        return s.busy ? new Scratch() : s;
+    }
+
+    private void match(Scratch s, JsonNode document, Consumer<String> sink) {
         Generation g = enter();
-        s.begin(document, g.version, slotCapacity, recorder::matched);
+        s.begin(document, g.version, slotCapacity, sink);
         try {
             for (PathIndex p : paths) {
                 s.path = p;
-                recorder.lookUp(p.path.dotted());
+                if (s.explain != null) {
+                    s.explain.lookUp(p.path.dotted());
+                }
                 p.path.forEachLeaf(document, s, s.memo);
             }
-            s.path = null;
+            s.path = null; // the residue: found by no lookup
             for (Entry e : residue) {
                 s.offer(e);
             }
@@ -211,7 +204,6 @@ public final class QueryIndex {
             s.end();
             g.readers.decrement();
         }
-        return recorder.explanation();
     }
 
     /** Statistics of the index's shape, for metrics and tests. */
@@ -274,6 +266,7 @@ public final class QueryIndex {
         int stamp;
         boolean busy;
         Explanation.Recorder explain; // null except in explain()
+        final PairLookup pairs = new PairLookup();
         JsonNode document;
         long version;
         Consumer<String> sink;
@@ -354,18 +347,8 @@ public final class QueryIndex {
         /** Looks up the pairs under {@code key}: the document's values at each second path. */
         private void lookupPairs(PathIndex p, Object key, Seconds seconds) {
             for (FieldPath second : seconds.paths()) {
-                Object leaf = second.leaf(document, memo);
-                if (leaf == Memo.THROUGH_ARRAY) {
-                    second.forEachLeaf(
-                            document,
-                            v -> {
-                                lookupPair(p, key, second, v);
-                                return false;
-                            },
-                            memo);
-                } else if (leaf != Memo.MISSING) {
-                    lookupPair(p, key, second, (JsonNode) leaf);
-                }
+                pairs.under(p, key, second);
+                second.forEachLeaf(document, pairs, memo);
             }
         }
 
@@ -385,6 +368,25 @@ public final class QueryIndex {
                 if (bucket != null) {
                     offerAll(bucket);
                 }
+            }
+        }
+
+        /** The leaf visitor of a second path: looks each value up as a pair with the first key. */
+        final class PairLookup implements FieldPath.LeafTest {
+            private PathIndex p;
+            private Object key;
+            private FieldPath second;
+
+            void under(PathIndex p, Object key, FieldPath second) {
+                this.p = p;
+                this.key = key;
+                this.second = second;
+            }
+
+            @Override
+            public boolean test(JsonNode leaf) {
+                lookupPair(p, key, second, leaf);
+                return false;
             }
         }
 
@@ -833,11 +835,11 @@ public final class QueryIndex {
         List<JsonNode> values =
                 switch (cond) {
                     case Expr.Eq eq -> List.of(eq.value());
-                    case Expr.In in -> in.patterns().isEmpty() && !in.values().isEmpty() ? in.values() : null;
+                    case Expr.In in -> in.values();
                     default -> null;
                 };
-        if (values == null || !values.stream().allMatch(QueryIndex::exactKey)) {
-            return null;
+        if (values == null || values.isEmpty() || !hitProvesCondition(cond)) {
+            return null; // (an empty $in matches nothing and has no key)
         }
         return values.stream().map(Values::hashKey).distinct().toList();
     }
