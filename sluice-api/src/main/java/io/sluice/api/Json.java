@@ -1,12 +1,16 @@
 package io.sluice.api;
 
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.deser.std.JsonNodeDeserializer;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -16,8 +20,9 @@ public final class Json {
     public static final int MAX_DEPTH = 256;
 
     private static final ObjectMapper MAPPER = JsonMapper.builder()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .addModule(new SimpleModule("sluice-json").addDeserializer(JsonNode.class, new StrictTrees()))
             .build();
 
     static {
@@ -93,6 +98,28 @@ public final class Json {
             }
         }
         return true;
+    }
+
+    /**
+     * Reads trees refusing a name repeated in one object, as Jackson's tree reader does with
+     * {@code FAIL_ON_READING_DUP_TREE_KEY}, but with an error that names only the field. Refused
+     * here rather than by the parser's {@code STRICT_DUPLICATE_DETECTION}: the tree already knows
+     * whether a name was present when it puts the value, where the parser keeps a second set of
+     * names per object (a fifth of the cost of parsing a notification).
+     */
+    private static final class StrictTrees extends JsonNodeDeserializer {
+        @Override
+        protected void _handleDuplicateField(
+                JsonParser p,
+                DeserializationContext ctxt,
+                JsonNodeFactory nodeFactory,
+                String fieldName,
+                ObjectNode objectNode,
+                JsonNode oldValue,
+                JsonNode newValue)
+                throws JsonParseException {
+            throw new JsonParseException(p, "Duplicate field '" + fieldName + "'");
+        }
     }
 
     private static String locationOf(com.fasterxml.jackson.core.JsonProcessingException e) {
