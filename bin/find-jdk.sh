@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Sourced by ./sluice and .ci/run: sets JAVA_HOME to a JDK whose major version is at least
 # SLUICE_MIN_JAVA (21), looking at $JAVA_HOME, the `java` on PATH, then the usual install
-# locations (newest first). Returns 1 with a message on stderr when none is found.
+# locations (newest first; SLUICE_JDK_DIRS, space-separated directories of JDKs such as
+# /usr/lib/jvm, replaces them). Returns 1 with a message on stderr when none is found.
 
 SLUICE_MIN_JAVA=${SLUICE_MIN_JAVA:-21}
 
@@ -41,8 +42,15 @@ sluice_find_jdk() {
       return 0
     fi
   done
-  for c in /usr/lib/jvm/* /usr/java/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/* \
-           /Library/Java/JavaVirtualMachines/*/Contents/Home; do
+  local places=() dir where="/usr/lib/jvm and the usual places"
+  if [ -n "${SLUICE_JDK_DIRS:-}" ]; then
+    for dir in $SLUICE_JDK_DIRS; do places+=("$dir"/*); done
+    where=$SLUICE_JDK_DIRS
+  else
+    places=(/usr/lib/jvm/* /usr/java/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/*
+            /Library/Java/JavaVirtualMachines/*/Contents/Home)
+  fi
+  for c in "${places[@]}"; do
     [ -d "$c" ] || continue
     major=$(sluice_jdk_major "$c")
     if [ -n "$major" ] && [ "$major" -gt "$best_major" ] 2>/dev/null; then
@@ -53,7 +61,7 @@ sluice_find_jdk() {
     export JAVA_HOME=$best
     return 0
   fi
-  echo "sluice: no JDK $SLUICE_MIN_JAVA or newer found (looked at JAVA_HOME, PATH and /usr/lib/jvm);" \
+  echo "sluice: no JDK $SLUICE_MIN_JAVA or newer found (looked at JAVA_HOME, PATH and $where);" \
        "install one (for example Temurin 21) or point JAVA_HOME at it" >&2
   return 1
 }
