@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.api.Json;
+import io.sluice.query.Explanation;
 import io.sluice.query.Query;
 import io.sluice.query.QueryIndex;
 import io.sluice.testkit.Notifications;
@@ -45,6 +46,10 @@ public class MatchBenchmark {
     @Param({"1", "100", "10000", "100000"})
     int queries;
 
+    /**
+     * {@code sluice}, {@code esper}, or {@code floor}: not an engine but the least any index
+     * must do per event on the set ({@link LookupFloor}), run only when asked for.
+     */
     @Param({"sluice", "esper"})
     String engine;
 
@@ -68,6 +73,7 @@ public class MatchBenchmark {
     private List<Map<String, Object>> mapEvents;
     private QueryIndex index;
     private EsperFilters esper;
+    private LookupFloor floor;
     private long matches;
     private final Consumer<String> sink = name -> matches++;
     private int next;
@@ -93,18 +99,25 @@ public class MatchBenchmark {
         }
         List<QueryWorkload.GeneratedQuery> generated =
                 QueryWorkload.generate(queries, 1, notifications.eventTypes(), QueryWorkload.Shape.valueOf(shape));
-        if (engine.equals("sluice")) {
+        if (engine.equals("esper")) {
+            esper = new EsperFilters(generated);
+        } else {
             index = new QueryIndex();
             for (QueryWorkload.GeneratedQuery q : generated) {
                 index.put(q.name(), Query.parse(q.query()));
             }
-        } else {
-            esper = new EsperFilters(generated);
+        }
+        if (engine.equals("floor")) { // the paths the index looks up, the same for every event
+            List<String> paths = index.explain(Json.object()).lookups().stream()
+                    .map(Explanation.Lookup::path)
+                    .toList();
+            floor = new LookupFloor(generated, paths);
+            index = null;
         }
         generated = null;
         stream = null;
         System.gc();
-        if (index != null) {
+        if (esper == null) {
             jsonEvents = new ArrayList<>(events);
             for (byte[] event : serialized) {
                 jsonEvents.add((ObjectNode) mapper.readTree(event));
@@ -131,6 +144,9 @@ public class MatchBenchmark {
         if (index != null) {
             index.match(jsonEvents.get(i), sink);
             return matches;
+        }
+        if (floor != null) {
+            return floor.probe(jsonEvents.get(i));
         }
         return esper.send(mapEvents.get(i));
     }
