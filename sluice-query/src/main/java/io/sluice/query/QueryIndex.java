@@ -50,8 +50,9 @@ import java.util.function.Consumer;
  * <p><b>Pairs of equalities.</b> When the chosen condition is an equality (or {@code $in}) and
  * the same conjunction has another equality or {@code $in} of strings or booleans on another
  * path, the query is indexed under each pair of keys ({@link #withSecondKey}): under the first
- * path's key, the index keeps which second paths have pairs ({@code seconds}), and on a hit it
- * resolves those paths in the event and probes (first key, second path, second key). Many
+ * path's key, the index keeps which second paths have pairs and the entries under each of
+ * their keys ({@code seconds}), and on a hit it resolves those paths in the event and probes
+ * their keys there. Many
  * queries sharing one host, say, then make an event a candidate only for those that also name
  * its event type, and the hit proves both conditions. Pair entries are planned again with the
  * entries of their first key ({@code pairEntries}).
@@ -213,7 +214,12 @@ public final class QueryIndex {
             int ranges = 0;
             int exists = 0;
             for (PathIndex p : pathIndexes.values()) {
-                eq += p.eq.size() + p.pairs.size();
+                eq += p.eq.size();
+                for (Seconds seconds : p.seconds.values()) {
+                    for (Second second : seconds.paths) {
+                        eq += second.byKey.size();
+                    }
+                }
                 ranges += p.numLower.size() + p.numUpper.size() + p.strLower.size() + p.strUpper.size();
                 exists += p.exists.length;
             }
@@ -325,7 +331,7 @@ public final class QueryIndex {
                 if (!p.seconds.isEmpty()) {
                     Seconds seconds = p.seconds.get(key);
                     if (seconds != null) {
-                        lookupPairs(p, key, seconds);
+                        lookupPairs(seconds);
                     }
                 }
             }
@@ -344,48 +350,44 @@ public final class QueryIndex {
             }
         }
 
-        /** Looks up the pairs under {@code key}: the document's values at each second path. */
-        private void lookupPairs(PathIndex p, Object key, Seconds seconds) {
-            for (FieldPath second : seconds.paths()) {
-                pairs.under(p, key, second);
-                second.forEachLeaf(document, pairs, memo);
+        /** Looks up the pairs under a first key: the document's values at each second path. */
+        private void lookupPairs(Seconds seconds) {
+            for (Second second : seconds.paths) {
+                pairs.in(second.byKey);
+                second.path.forEachLeaf(document, pairs, memo);
             }
         }
 
-        private void lookupPair(PathIndex p, Object key, FieldPath second, JsonNode value) {
+        private void lookupPair(Map<Object, Entry[]> byKey, JsonNode value) {
             if (value == null) {
                 return;
             }
             if (value.isArray()) {
                 for (JsonNode element : value) {
-                    lookupPair(p, key, second, element);
+                    lookupPair(byKey, element);
                 }
                 return;
             }
             Object secondKey = Values.hashKey(value);
             if (secondKey != null) {
-                Entry[] bucket = p.pairs.get(new PairKey(key, second, secondKey));
+                Entry[] bucket = byKey.get(secondKey);
                 if (bucket != null) {
                     offerAll(bucket);
                 }
             }
         }
 
-        /** The leaf visitor of a second path: looks each value up as a pair with the first key. */
+        /** The leaf visitor of a second path: looks each value up among that path's pairs. */
         final class PairLookup implements FieldPath.LeafTest {
-            private PathIndex p;
-            private Object key;
-            private FieldPath second;
+            private Map<Object, Entry[]> byKey;
 
-            void under(PathIndex p, Object key, FieldPath second) {
-                this.p = p;
-                this.key = key;
-                this.second = second;
+            void in(Map<Object, Entry[]> byKey) {
+                this.byKey = byKey;
             }
 
             @Override
             public boolean test(JsonNode leaf) {
-                lookupPair(p, key, second, leaf);
+                lookupPair(byKey, leaf);
                 return false;
             }
         }
@@ -558,10 +560,11 @@ public final class QueryIndex {
                 case Access.Bound b -> p.bounds(b).compute(b.key(), (k, bucket) -> append(bucket, e));
                 case Access.Present x -> p.exists = append(p.exists, e);
                 case Access.Pair pair -> {
-                    // Entries first, then the second path: a reader that sees the path finds them.
-                    p.pairs.compute(
-                            new PairKey(pair.key(), pair.second(), pair.secondKey()), (k, bucket) -> append(bucket, e));
-                    p.seconds.compute(pair.key(), (k, s) -> Seconds.plus(s, pair.second()));
+                    p.seconds
+                            .computeIfAbsent(pair.key(), k -> new Seconds())
+                            .second(pair.second())
+                            .byKey
+                            .compute(pair.secondKey(), (k, bucket) -> append(bucket, e));
                     p.pairEntries
                             .computeIfAbsent(pair.key(), k -> new java.util.LinkedHashSet<>())
                             .add(e);
@@ -582,10 +585,10 @@ public final class QueryIndex {
                 case Access.Bound b -> p.bounds(b).computeIfPresent(b.key(), (k, bucket) -> without(bucket, e));
                 case Access.Present x -> p.exists = orEmpty(without(p.exists, e));
                 case Access.Pair pair -> {
-                    p.pairs.computeIfPresent(
-                            new PairKey(pair.key(), pair.second(), pair.secondKey()),
-                            (k, bucket) -> without(bucket, e));
-                    p.seconds.computeIfPresent(pair.key(), (k, s) -> Seconds.minus(s, pair.second()));
+                    Seconds seconds = p.seconds.get(pair.key());
+                    if (seconds != null && seconds.remove(pair.second(), pair.secondKey(), e)) {
+                        p.seconds.remove(pair.key());
+                    }
                     Set<Entry> owners = p.pairEntries.get(pair.key());
                     if (owners != null && owners.remove(e) && owners.isEmpty()) {
                         p.pairEntries.remove(pair.key());
@@ -960,9 +963,7 @@ public final class QueryIndex {
         final ConcurrentSkipListMap<String, Entry[]> strLower = new ConcurrentSkipListMap<>(CODE_POINT_ORDER);
         final ConcurrentSkipListMap<String, Entry[]> strUpper = new ConcurrentSkipListMap<>(CODE_POINT_ORDER);
         volatile Entry[] exists = NO_ENTRIES;
-        /** Entries indexed under two equalities, by (this path's key, second path, its key). */
-        final ConcurrentHashMap<PairKey, Entry[]> pairs = new ConcurrentHashMap<>();
-        /** For a key of this path, the second paths that {@link #pairs} holds entries under. */
+        /** Entries indexed under two equalities: by this path's key, then second path and key. */
         final ConcurrentHashMap<Object, Seconds> seconds = new ConcurrentHashMap<>();
         /** Under writeLock, for planning again: the pair entries under each key of this path. */
         final Map<Object, Set<Entry>> pairEntries = new HashMap<>();
@@ -990,52 +991,51 @@ public final class QueryIndex {
         }
     }
 
-    private record PairKey(Object key, FieldPath second, Object secondKey) {}
+    /**
+     * Under one key of a path, the second paths that have pair entries, each with its own keys'
+     * entries. The array of paths is replaced when a path comes or goes (rare: under a host,
+     * say, the paths are those of event types); the keys' buckets change in place, copy-on-write
+     * like {@link PathIndex#eq}. Writers change it under the write lock.
+     */
+    private static final class Seconds {
+        private static final Second[] NONE = new Second[0];
+        volatile Second[] paths = NONE;
 
-    /** Second paths and how many pair entries use each; immutable, replaced on change. */
-    private record Seconds(FieldPath[] paths, int[] uses) {
-        static Seconds plus(Seconds s, FieldPath path) {
-            if (s == null) {
-                return new Seconds(new FieldPath[] {path}, new int[] {1});
-            }
-            int i = Arrays.asList(s.paths).indexOf(path);
-            if (i < 0) {
-                FieldPath[] paths = Arrays.copyOf(s.paths, s.paths.length + 1);
-                paths[s.paths.length] = path;
-                int[] uses = Arrays.copyOf(s.uses, s.uses.length + 1);
-                uses[s.uses.length] = 1;
-                return new Seconds(paths, uses);
-            }
-            int[] uses = s.uses.clone();
-            uses[i]++;
-            return new Seconds(s.paths, uses);
-        }
-
-        /** Without one use of {@code path}; null when nothing is left. */
-        static Seconds minus(Seconds s, FieldPath path) {
-            int i = Arrays.asList(s.paths).indexOf(path);
-            if (i < 0) {
-                return s;
-            }
-            if (s.uses[i] > 1) {
-                int[] uses = s.uses.clone();
-                uses[i]--;
-                return new Seconds(s.paths, uses);
-            }
-            if (s.paths.length == 1) {
-                return null;
-            }
-            FieldPath[] paths = new FieldPath[s.paths.length - 1];
-            int[] uses = new int[s.uses.length - 1];
-            for (int j = 0, k = 0; j < s.paths.length; j++) {
-                if (j != i) {
-                    paths[k] = s.paths[j];
-                    uses[k++] = s.uses[j];
+        /** The second path's entries by key, added if the path has none yet. */
+        Second second(FieldPath path) {
+            for (Second s : paths) {
+                if (s.path.equals(path)) {
+                    return s;
                 }
             }
-            return new Seconds(paths, uses);
+            Second added = new Second(path, new ConcurrentHashMap<>(2)); // most hold a few keys
+            Second[] grown = Arrays.copyOf(paths, paths.length + 1);
+            grown[paths.length] = added;
+            paths = grown;
+            return added;
+        }
+
+        /** Removes {@code e} from under (path, key); true when nothing is left under any path. */
+        boolean remove(FieldPath path, Object key, Entry e) {
+            Second[] now = paths;
+            for (int i = 0; i < now.length; i++) {
+                if (now[i].path.equals(path)) {
+                    now[i].byKey.computeIfPresent(key, (k, bucket) -> without(bucket, e));
+                    if (now[i].byKey.isEmpty()) {
+                        Second[] shrunk = new Second[now.length - 1];
+                        System.arraycopy(now, 0, shrunk, 0, i);
+                        System.arraycopy(now, i + 1, shrunk, i, now.length - i - 1);
+                        paths = shrunk;
+                    }
+                    break;
+                }
+            }
+            return paths.length == 0;
         }
     }
+
+    /** A second path under a first key, and the entries under each of its keys. */
+    private record Second(FieldPath path, ConcurrentHashMap<Object, Entry[]> byKey) {}
 
     /** A query as indexed: visible to readers whose version is in [addedIn, removedIn). */
     private final class Entry {

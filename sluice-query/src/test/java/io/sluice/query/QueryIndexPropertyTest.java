@@ -48,6 +48,19 @@ class QueryIndexPropertyTest {
             @ForAll("querySets") List<JsonNode> first,
             @ForAll("querySets") List<JsonNode> second,
             @ForAll("documentLists") List<JsonNode> documents) {
+        assertExactThroughRemovalsAndReplacements(first, second, documents);
+    }
+
+    @Property(tries = 150)
+    void pairsStayExactThroughRemovalsAndReplacements(
+            @ForAll("pairQuerySets") List<JsonNode> first,
+            @ForAll("pairQuerySets") List<JsonNode> second,
+            @ForAll("pairDocumentLists") List<JsonNode> documents) {
+        assertExactThroughRemovalsAndReplacements(first, second, documents);
+    }
+
+    private static void assertExactThroughRemovalsAndReplacements(
+            List<JsonNode> first, List<JsonNode> second, List<JsonNode> documents) {
         QueryIndex index = new QueryIndex();
         Map<String, Query> live = new LinkedHashMap<>(compile(first));
         index.putAll(live);

@@ -96,13 +96,45 @@ class QueryIndexTest {
         assertThat(nested.match(json("{\"a\":{\"host\":\"h1\"},\"b\":[{\"type\":\"t0\"}]}")))
                 .isEmpty();
 
+        index.remove("h7");
+        index.put("h5", Query.parse("{\"host\":\"h1\",\"type\":\"t6\"}"));
+        assertThat(index.match(json("{\"host\":\"h1\",\"type\":[\"u7\",\"t3\",\"t5\",\"t6\"]}")))
+                .as("the other pairs under the host stay")
+                .containsExactlyInAnyOrder("h3", "h5", "h6");
+
         for (int i = 0; i < 40; i++) {
             index.remove("h" + i);
         }
         index.remove("other");
         index.put("after", Query.parse("{\"type\":\"t3\"}"));
         assertThat(index.stats().hashKeys()).as("pair entries all unlinked").isEqualTo(1);
+        assertThat(index.stats().paths()).as("only the type is looked up").isEqualTo(1);
         assertThat(index.match(json("{\"host\":\"h1\",\"type\":\"t3\"}"))).containsExactly("after");
+    }
+
+    @Test
+    void removingOnePairLeavesTheOthersUnderTheSameKeyAndPath() {
+        QueryIndex index = new QueryIndex();
+        for (int i = 0; i < 5; i++) { // kinds repeat, zones do not: the zone is looked up first
+            index.put("k1-" + i, Query.parse("{\"kind\":\"k1\"}"));
+            index.put("k3-" + i, Query.parse("{\"kind\":\"k3\"}"));
+        }
+        for (int i = 2; i < 30; i++) {
+            index.put("z" + i, Query.parse("{\"zone\":\"z" + i + "\"}"));
+        }
+        index.put("a", Query.parse("{\"zone\":\"z1\",\"kind\":\"k1\"}"));
+        index.put("b", Query.parse("{\"zone\":\"z1\",\"kind\":\"k2\"}"));
+        index.put("c", Query.parse("{\"zone\":\"z1\",\"kind\":\"k3\"}"));
+        index.remove("b");
+
+        JsonNode event = json("{\"zone\":\"z1\",\"kind\":[\"k1\",\"k2\",\"k3\"]}");
+        assertThat(index.explain(event).candidates())
+                .filteredOn(c -> c.name().matches("[abc]"))
+                .containsExactlyInAnyOrder(
+                        new Explanation.Candidate("a", "zone", false, true),
+                        new Explanation.Candidate("c", "zone", false, true));
+        index.remove("a");
+        assertThat(index.match(event)).contains("c").doesNotContain("a", "b");
     }
 
     @Test
