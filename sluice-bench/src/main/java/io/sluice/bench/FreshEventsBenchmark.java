@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.api.Json;
-import io.sluice.query.Query;
 import io.sluice.query.QueryIndex;
 import io.sluice.testkit.Notifications;
 import io.sluice.testkit.QueryWorkload;
@@ -60,10 +59,7 @@ public class FreshEventsBenchmark {
         for (int i = 0; i < EVENTS; i++) {
             events[i] = mapper.writeValueAsBytes(trees.get(i));
         }
-        index = new QueryIndex();
-        for (QueryWorkload.GeneratedQuery q : QueryWorkload.generate(queries, 1, notifications.eventTypes())) {
-            index.put(q.name(), Query.parse(q.query()));
-        }
+        index = QueryWorkload.index(QueryWorkload.generate(queries, 1, notifications.eventTypes()));
     }
 
     private byte[] nextEvent() {

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.api.Json;
 import io.sluice.query.Explanation;
-import io.sluice.query.Query;
 import io.sluice.query.QueryIndex;
 import io.sluice.testkit.Notifications;
 import io.sluice.testkit.QueryWorkload;
@@ -102,10 +101,7 @@ public class MatchBenchmark {
         if (engine.equals("esper")) {
             esper = new EsperFilters(generated);
         } else {
-            index = new QueryIndex();
-            for (QueryWorkload.GeneratedQuery q : generated) {
-                index.put(q.name(), Query.parse(q.query()));
-            }
+            index = QueryWorkload.index(generated);
         }
         if (engine.equals("floor")) { // the paths the index looks up, the same for every event
             List<String> paths = index.explain(Json.object()).lookups().stream()

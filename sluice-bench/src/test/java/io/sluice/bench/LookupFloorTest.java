@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.api.Json;
 import io.sluice.query.Explanation;
-import io.sluice.query.Query;
 import io.sluice.query.QueryIndex;
 import io.sluice.testkit.Notifications;
 import io.sluice.testkit.QueryWorkload;
@@ -22,8 +21,7 @@ class LookupFloorTest {
         Notifications notifications = Notifications.load();
         List<ObjectNode> events = notifications.take(2_000, 5);
         List<QueryWorkload.GeneratedQuery> queries = QueryWorkload.generate(5_000, 5, notifications.eventTypes());
-        QueryIndex index = new QueryIndex();
-        queries.forEach(q -> index.put(q.name(), Query.parse(q.query())));
+        QueryIndex index = QueryWorkload.index(queries);
         List<String> paths = index.explain(Json.object()).lookups().stream()
                 .map(Explanation.Lookup::path)
                 .toList();

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sluice.query.Query;
 import io.sluice.query.QueryIndex;
 import io.sluice.testkit.Notifications;
 import io.sluice.testkit.QueryWorkload;
@@ -20,8 +19,7 @@ class SameMatchesTest {
         Notifications notifications = Notifications.load();
         List<ObjectNode> events = notifications.take(2_000, 3);
         List<QueryWorkload.GeneratedQuery> queries = QueryWorkload.generate(2_000, 3, notifications.eventTypes());
-        QueryIndex index = new QueryIndex();
-        queries.forEach(q -> index.put(q.name(), Query.parse(q.query())));
+        QueryIndex index = QueryWorkload.index(queries);
         long sluice = events.stream().mapToLong(e -> index.match(e).size()).sum();
 
         ObjectMapper mapper = new ObjectMapper();

@@ -3,6 +3,8 @@ package io.sluice.testkit;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.query.Query;
+import io.sluice.query.QueryIndex;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -66,6 +68,15 @@ public final class QueryWorkload {
     /** {@code count} queries of the mix, deterministic for a seed. */
     public static List<GeneratedQuery> generate(int count, long seed, List<String> eventTypes) {
         return generate(count, seed, eventTypes, Shape.MIXED);
+    }
+
+    /** An index holding {@code queries}, added one at a time as standing queries arrive. */
+    public static QueryIndex index(List<GeneratedQuery> queries) {
+        QueryIndex index = new QueryIndex();
+        for (GeneratedQuery q : queries) {
+            index.put(q.name(), Query.parse(q.query()));
+        }
+        return index;
     }
 
     /** {@code count} queries of one shape (or of the mix), deterministic for a seed. */

@@ -3,7 +3,6 @@ package io.sluice.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sluice.query.Query;
 import io.sluice.query.QueryIndex;
 import java.time.Instant;
 import java.util.List;
@@ -45,8 +44,7 @@ class NotificationsTest {
     @Test
     void generatedQueriesAreValidAndMatchRealisticallyOften() {
         List<QueryWorkload.GeneratedQuery> queries = QueryWorkload.generate(2_000, 1, notifications.eventTypes());
-        QueryIndex index = new QueryIndex();
-        queries.forEach(q -> index.put(q.name(), Query.parse(q.query())));
+        QueryIndex index = QueryWorkload.index(queries);
         long hits = notifications.take(1_000, 2).stream()
                 .mapToLong(e -> index.match(e).size())
                 .sum();
