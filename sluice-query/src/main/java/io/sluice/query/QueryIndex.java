@@ -1,6 +1,9 @@
 package io.sluice.query;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.lang.ref.WeakReference;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,10 +16,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -77,30 +82,39 @@ import java.util.function.Consumer;
  * <p><b>Concurrency.</b> Writers are serialised by a lock; readers never lock. Each change
  * (a put, a remove, a whole batch) gets the next version number: new entries carry
  * {@code addedIn = v}, replaced and removed ones {@code removedIn = v}, and only then is the
- * version published in a new {@link Generation}. A reader enters the current generation and
- * considers only entries visible at its version, so it sees the whole old set or the whole
- * new set for an event, never a mix. Index structures are copy-on-write per bucket (a change
- * costs in proportion to the query and its buckets, never a rebuild). A removed entry is
- * unlinked physically only when no reader can still be in a generation older than its
- * removal: each generation counts its readers, and a reader that enters a generation
- * re-checks that it is still current after registering (so a writer that saw zero readers
- * is never wrong). Unlinking is done by later writes; readers never wait for writers and
- * writers never wait for readers.
+ * version published. A reader takes the current version and considers only entries visible
+ * at it, so it sees the whole old set or the whole new set for an event, never a mix. Index
+ * structures are copy-on-write per bucket (a change costs in proportion to the query and its
+ * buckets, never a rebuild). A removed entry is unlinked physically only when no reader can
+ * still be at a version older than its removal: each thread's matching state ({@link
+ * Scratch}, registered with the index when made) publishes the version it is reading at, and
+ * re-reads the current version after publishing it; a writer publishes its version first and
+ * then reads what the readers publish, so either it sees a reader's older version (and keeps
+ * what that reader can see) or the reader sees the new version and starts again at it. That
+ * is one fenced store per event, where counting readers in and out took two atomic updates.
+ * Unlinking is done by later writes; readers never wait for writers and writers never wait
+ * for readers.
  */
 public final class QueryIndex {
     private static final Entry[] NO_ENTRIES = new Entry[0];
+    private static final long IDLE = Long.MAX_VALUE; // a reader's version when not matching
     private static final PathIndex[] NO_PATHS = new PathIndex[0];
     private static final Comparator<String> CODE_POINT_ORDER = Values::compareStrings;
 
     private final Object writeLock = new Object();
     private final Map<String, Entry> byName = new ConcurrentHashMap<>();
     private final Map<FieldPath, PathIndex> pathIndexes = new LinkedHashMap<>(); // under writeLock
-    private final ArrayDeque<Generation> retired = new ArrayDeque<>(); // under writeLock
+    /** Every thread's matching state, to learn the oldest version being read. */
+    private final Queue<WeakReference<Scratch>> readers = new ConcurrentLinkedQueue<>();
+
+    private final AtomicInteger registered = new AtomicInteger(); // about readers.size()
+    private volatile int pruneAt = 128;
+
     private final List<Entry> unlinkPending = new ArrayList<>(); // under writeLock
     private final Slots slots = new Slots(); // under writeLock
-    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(this::newScratch);
 
-    private volatile Generation current = new Generation(0);
+    private volatile long version;
     private volatile PathIndex[] paths = NO_PATHS;
     private volatile Entry[] residue = NO_ENTRIES;
     private volatile int slotCapacity;
@@ -180,16 +194,56 @@ public final class QueryIndex {
         return recorder.explanation();
     }
 
-    /** The thread's matching state, or a fresh one when a sink matches again on this thread. */
+    /**
+     * The thread's matching state; when a sink matches again on this thread, that of the
+     * level of nesting (made once, kept for the next time).
+     */
     private Scratch scratch() {
         Scratch s = scratch.get();
-        return s.busy ? new Scratch() : s;
+        while (s.busy) {
+            if (s.nested == null) {
+                s.nested = newScratch();
+            }
+            s = s.nested;
+        }
+        return s;
     }
 
+    private Scratch newScratch() {
+        Scratch s = new Scratch();
+        readers.add(new WeakReference<>(s));
+        if (registered.incrementAndGet() >= pruneAt) { // threads come and go without writes
+            pruneAt = 2 * Math.max(oldestReading(Long.MAX_VALUE).live, 64);
+        }
+        return s;
+    }
+
+    /**
+     * The oldest version a thread is matching at, at most {@code now}, forgetting the states
+     * of threads that are gone; and how many remain.
+     */
+    private Oldest oldestReading(long now) {
+        long oldest = now;
+        int live = 0;
+        for (Iterator<WeakReference<Scratch>> it = readers.iterator(); it.hasNext(); ) {
+            Scratch s = it.next().get();
+            if (s == null) {
+                it.remove();
+                registered.decrementAndGet();
+            } else {
+                oldest = Math.min(oldest, s.reading);
+                live++;
+            }
+        }
+        return new Oldest(oldest, live);
+    }
+
+    private record Oldest(long version, int live) {}
+
     private void match(Scratch s, JsonNode document, Consumer<String> sink) {
-        Generation g = enter();
-        s.begin(document, g.version, slotCapacity, sink);
+        long version = enter(s);
         try {
+            s.begin(document, version, slotCapacity, sink);
             for (PathIndex p : paths) {
                 s.path = p;
                 if (s.explain != null) {
@@ -203,7 +257,6 @@ public final class QueryIndex {
             }
         } finally {
             s.end();
-            g.readers.decrement();
         }
     }
 
@@ -244,29 +297,33 @@ public final class QueryIndex {
 
     // ------------------------------------------------------------------ reading
 
-    private Generation enter() {
+    /** Publishes the version {@code s} reads at, and returns it (see Concurrency above). */
+    private long enter(Scratch s) {
         while (true) {
-            Generation g = current;
-            g.readers.increment();
-            if (current == g) {
-                return g;
+            long v = version;
+            s.reading = v; // a volatile store: ordered before the re-read below
+            if (version == v) {
+                return v;
             }
-            g.readers.decrement(); // a writer moved on meanwhile: join the newer generation
-        }
-    }
-
-    /** One version of the query set, and the readers still matching against it. */
-    private static final class Generation {
-        final long version;
-        final LongAdder readers = new LongAdder();
-
-        Generation(long version) {
-            this.version = version;
         }
     }
 
     /** Per-thread matching state: the candidate stamps and the leaf visitor. */
     private static final class Scratch implements FieldPath.LeafTest {
+        private static final VarHandle READING;
+
+        static {
+            try {
+                READING = MethodHandles.lookup().findVarHandle(Scratch.class, "reading", long.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        /** The version this thread is matching at, or {@link #IDLE}; read by writers. */
+        volatile long reading = IDLE;
+
+        Scratch nested; // for a sink that matches again on this thread
         final Memo memo = new Memo();
         int[] stamps = new int[64];
         int stamp;
@@ -294,6 +351,7 @@ public final class QueryIndex {
         }
 
         void end() {
+            READING.setRelease(this, IDLE); // no fence: a writer seeing it late only waits longer
             busy = false;
             explain = null;
             document = null;
@@ -434,7 +492,7 @@ public final class QueryIndex {
             Objects.requireNonNull(query, () -> "query " + name);
         });
         synchronized (writeLock) {
-            long next = current.version + 1;
+            long next = version + 1;
             List<Entry> gone = new ArrayList<>();
             Set<String> toRemove = new HashSet<>(removes);
             if (replaceAll) {
@@ -480,8 +538,7 @@ public final class QueryIndex {
                 byName.put(e.name, e);
             }
             replan(next, gone);
-            retired.addLast(current);
-            current = new Generation(next); // publish: from here on readers see the new set
+            version = next; // publish: from here on readers see the new set
             unlinkPending.addAll(gone);
             unlinkUnreachable();
             return removed;
@@ -490,10 +547,7 @@ public final class QueryIndex {
 
     /** Unlinks removed entries that no reader can see any more. */
     private void unlinkUnreachable() {
-        while (!retired.isEmpty() && retired.peekFirst().readers.sum() == 0) {
-            retired.pollFirst();
-        }
-        long oldestReadable = retired.isEmpty() ? current.version : retired.peekFirst().version;
+        long oldestReadable = oldestReading(version).version;
         for (Iterator<Entry> it = unlinkPending.iterator(); it.hasNext(); ) {
             Entry e = it.next();
             if (e.removedIn <= oldestReadable) {
