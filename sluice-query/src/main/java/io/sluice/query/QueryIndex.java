@@ -240,6 +240,12 @@ public final class QueryIndex {
 
     private record Oldest(long version, int live) {}
 
+    /** The matching states kept, once those of threads that are gone are dropped. */
+    private int readerStates() {
+        oldestReading(Long.MAX_VALUE);
+        return readers.size();
+    }
+
     private void match(Scratch s, JsonNode document, Consumer<String> sink) {
         long version = enter(s);
         try {
@@ -277,7 +283,14 @@ public final class QueryIndex {
                 exists += p.exists.length;
             }
             return new Stats(
-                    byName.size(), pathIndexes.size(), eq, ranges, exists, residue.length, unlinkPending.size());
+                    byName.size(),
+                    pathIndexes.size(),
+                    eq,
+                    ranges,
+                    exists,
+                    residue.length,
+                    unlinkPending.size(),
+                    readerStates());
         }
     }
 
@@ -291,9 +304,18 @@ public final class QueryIndex {
      * @param existsEntries queries indexed by {@code $exists: true}
      * @param residue queries checked against every document
      * @param pendingUnlink removed queries not yet unlinked
+     * @param readerStates threads' matching states kept (one per thread that has matched,
+     *     forgotten once the thread is gone and collected)
      */
     public record Stats(
-            int queries, int paths, int hashKeys, int rangeKeys, int existsEntries, int residue, int pendingUnlink) {}
+            int queries,
+            int paths,
+            int hashKeys,
+            int rangeKeys,
+            int existsEntries,
+            int residue,
+            int pendingUnlink,
+            int readerStates) {}
 
     // ------------------------------------------------------------------ reading
 

@@ -291,6 +291,29 @@ class QueryIndexTest {
         assertThat(index.stats().pendingUnlink()).isZero();
     }
 
+    /** The matching state of each thread that matched is forgotten once the thread is gone. */
+    @Test
+    void forgetsTheStatesOfThreadsThatAreGone() throws Exception {
+        QueryIndex index = new QueryIndex();
+        index.put("q", Query.parse("{\"type\":\"t\"}"));
+        JsonNode event = json("{\"type\":\"t\"}");
+        List<Thread> threads = new java.util.ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            threads.add(Thread.ofPlatform().start(() -> index.match(event)));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(index.match(event)).containsExactly("q");
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
+        while (index.stats().readerStates() > 1 && Instant.now().isBefore(deadline)) {
+            System.gc(); // the states of the finished threads are garbage once collected
+        }
+        assertThat(index.stats().readerStates()).as("only this thread's state").isEqualTo(1);
+        index.put("q", Query.parse("{\"type\":\"u\"}"));
+        assertThat(index.stats().pendingUnlink()).isZero();
+    }
+
     private static Map<String, Query> batch(String prefix) {
         Map<String, Query> batch = new LinkedHashMap<>();
         for (int i = 0; i < 50; i++) {
