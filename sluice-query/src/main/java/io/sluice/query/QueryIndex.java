@@ -57,9 +57,8 @@ import java.util.function.Consumer;
  * path, the query is indexed under each pair of keys ({@link #withSecondKey}): under the first
  * path's key, the index keeps which second paths have pairs and the entries under each of
  * their keys ({@code seconds}), and on a hit it resolves those paths in the event and probes
- * their keys there. Many
- * queries sharing one host, say, then make an event a candidate only for those that also name
- * its event type, and the hit proves both conditions. Pair entries are planned again with the
+ * their keys there. Many queries sharing one host, say, then make an event a candidate only
+ * for those that also name its event type, and the hit proves both conditions. Pair entries are planned again with the
  * entries of their first key ({@code pairEntries}).
  *
  * <p><b>Matching.</b> For each indexed path the document's leaves are walked once (the same
