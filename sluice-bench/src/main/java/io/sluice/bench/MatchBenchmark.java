@@ -98,17 +98,16 @@ public class MatchBenchmark {
         }
         List<QueryWorkload.GeneratedQuery> generated =
                 QueryWorkload.generate(queries, 1, notifications.eventTypes(), QueryWorkload.Shape.valueOf(shape));
-        if (engine.equals("esper")) {
-            esper = new EsperFilters(generated);
-        } else {
-            index = QueryWorkload.index(generated);
-        }
-        if (engine.equals("floor")) { // the paths the index looks up, the same for every event
-            List<String> paths = index.explain(Json.object()).lookups().stream()
-                    .map(Explanation.Lookup::path)
-                    .toList();
-            floor = new LookupFloor(generated, paths);
-            index = null;
+        switch (engine) {
+            case "sluice" -> index = QueryWorkload.index(generated);
+            case "esper" -> esper = new EsperFilters(generated);
+            case "floor" -> { // on the paths the index looks up, the same for every event
+                List<String> paths = QueryWorkload.index(generated).explain(Json.object()).lookups().stream()
+                        .map(Explanation.Lookup::path)
+                        .toList();
+                floor = new LookupFloor(generated, paths);
+            }
+            default -> throw new IllegalArgumentException("engine must be sluice, esper or floor: " + engine);
         }
         generated = null;
         stream = null;
