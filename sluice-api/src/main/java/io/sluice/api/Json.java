@@ -20,6 +20,8 @@ public final class Json {
     public static final int MAX_DEPTH = 256;
 
     private static final ObjectMapper MAPPER = JsonMapper.builder()
+            // StrictTrees refuses repeated names in trees read as JsonNode; reads typed as
+            // ObjectNode or ArrayNode bypass it and are refused by Jackson's own check.
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .addModule(new SimpleModule("sluice-json").addDeserializer(JsonNode.class, new StrictTrees()))

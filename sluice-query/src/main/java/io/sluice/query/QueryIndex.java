@@ -21,7 +21,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -106,8 +105,7 @@ public final class QueryIndex {
     /** Every thread's matching state, to learn the oldest version being read. */
     private final Queue<WeakReference<Scratch>> readers = new ConcurrentLinkedQueue<>();
 
-    private final AtomicInteger registered = new AtomicInteger(); // about readers.size()
-    private volatile int pruneAt = 128;
+    private volatile int pruneAt = 128; // states kept before those of gone threads are dropped
 
     private final List<Entry> unlinkPending = new ArrayList<>(); // under writeLock
     private final Slots slots = new Slots(); // under writeLock
@@ -211,37 +209,32 @@ public final class QueryIndex {
     private Scratch newScratch() {
         Scratch s = new Scratch();
         readers.add(new WeakReference<>(s));
-        if (registered.incrementAndGet() >= pruneAt) { // threads come and go without writes
-            pruneAt = 2 * Math.max(oldestReading(Long.MAX_VALUE).live, 64);
+        if (readers.size() >= pruneAt) { // threads come and go without writes
+            pruneAt = 2 * Math.max(readerStates(), 64);
         }
         return s;
     }
 
     /**
      * The oldest version a thread is matching at, at most {@code now}, forgetting the states
-     * of threads that are gone; and how many remain.
+     * of threads that are gone.
      */
-    private Oldest oldestReading(long now) {
+    private long oldestReading(long now) {
         long oldest = now;
-        int live = 0;
         for (Iterator<WeakReference<Scratch>> it = readers.iterator(); it.hasNext(); ) {
             Scratch s = it.next().get();
             if (s == null) {
                 it.remove();
-                registered.decrementAndGet();
             } else {
                 oldest = Math.min(oldest, s.reading);
-                live++;
             }
         }
-        return new Oldest(oldest, live);
+        return oldest;
     }
-
-    private record Oldest(long version, int live) {}
 
     /** The matching states kept, once those of threads that are gone are dropped. */
     private int readerStates() {
-        oldestReading(Long.MAX_VALUE);
+        oldestReading(IDLE);
         return readers.size();
     }
 
@@ -568,7 +561,7 @@ public final class QueryIndex {
 
     /** Unlinks removed entries that no reader can see any more. */
     private void unlinkUnreachable() {
-        long oldestReadable = oldestReading(version).version;
+        long oldestReadable = oldestReading(version);
         for (Iterator<Entry> it = unlinkPending.iterator(); it.hasNext(); ) {
             Entry e = it.next();
             if (e.removedIn <= oldestReadable) {
@@ -690,8 +683,8 @@ public final class QueryIndex {
         return bucket == null ? NO_ENTRIES : bucket;
     }
 
-    /** The bucket without {@code e}, or null when that leaves it empty (so maps drop the key). */
-    private static Entry[] without(Entry[] bucket, Entry e) {
+    /** The array without {@code e}, or null when that leaves it empty (so maps drop the key). */
+    private static <T> T[] without(T[] bucket, T e) {
         int i = Arrays.asList(bucket).indexOf(e);
         if (i < 0) {
             return bucket;
@@ -699,8 +692,7 @@ public final class QueryIndex {
         if (bucket.length == 1) {
             return null;
         }
-        Entry[] shrunk = new Entry[bucket.length - 1];
-        System.arraycopy(bucket, 0, shrunk, 0, i);
+        T[] shrunk = Arrays.copyOf(bucket, bucket.length - 1);
         System.arraycopy(bucket, i + 1, shrunk, i, bucket.length - i - 1);
         return shrunk;
     }
@@ -1097,10 +1089,8 @@ public final class QueryIndex {
                 if (now[i].path.equals(path)) {
                     now[i].byKey.computeIfPresent(key, (k, bucket) -> without(bucket, e));
                     if (now[i].byKey.isEmpty()) {
-                        Second[] shrunk = new Second[now.length - 1];
-                        System.arraycopy(now, 0, shrunk, 0, i);
-                        System.arraycopy(now, i + 1, shrunk, i, now.length - i - 1);
-                        paths = shrunk;
+                        Second[] shrunk = without(now, now[i]);
+                        paths = shrunk == null ? NONE : shrunk;
                     }
                     break;
                 }
