@@ -25,7 +25,10 @@ sluice_quiet_maven() {
   local major
   major=$(sluice_jdk_major "$JAVA_HOME")
   if [ -n "$major" ] && [ "$major" -ge 23 ]; then
-    export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+    case " ${MAVEN_OPTS:-} " in
+      *" --sun-misc-unsafe-memory-access=allow "*) ;;
+      *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;;
+    esac
   fi
 }
 

@@ -28,8 +28,20 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LauncherTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-    private static final List<String> TOOLS =
-            List.of("dirname", "readlink", "sed", "find", "touch", "flock", "head", "cat", "mkdir");
+    private static final List<String> TOOLS = List.of(
+            "dirname",
+            "readlink",
+            "sed",
+            "find",
+            "touch",
+            "flock",
+            "head",
+            "cat",
+            "mkdir",
+            "basename",
+            "tr",
+            "uname",
+            "bash");
 
     @TempDir
     Path dir;
@@ -149,6 +161,52 @@ class LauncherTest {
         assertThat(builds(checkout)).isEmpty();
     }
 
+    @Test
+    void mvnwRunsMavenOnTheJdkTheLauncherWouldChoose() throws Exception {
+        Path checkout = mavenCheckout();
+        Path jdk = jdk(jvms.resolve("jdk-25"), "25.0.1", true);
+        Path old = jdk(dir.resolve("jdk-17"), "17.0.9", true);
+        Path onPath = Files.createDirectories(dir.resolve("path"));
+        Files.createSymbolicLink(onPath.resolve("java"), old.resolve("bin/java"));
+        Map<String, String> env = Map.of(
+                "SLUICE_JDK_DIRS", jvms.toString(),
+                "MAVEN_USER_HOME", dir.resolve("m2").toString(),
+                "PATH", onPath + ":" + tools);
+
+        Run unset = bash(env, checkout, checkout.resolve("mvnw").toString(), "verify");
+        assertThat(unset.exit).as(unset.err).isZero();
+        assertThat(unset.out).isEqualTo("maven on " + jdk + " with ' --sun-misc-unsafe-memory-access=allow': verify\n");
+
+        Map<String, String> oldHome = new HashMap<>(env);
+        oldHome.put("JAVA_HOME", old.toString());
+        Run tooOld = bash(oldHome, checkout, checkout.resolve("mvnw").toString(), "-q", "verify");
+        assertThat(tooOld.exit).as(tooOld.err).isZero();
+        assertThat(tooOld.out).startsWith("maven on " + jdk + " ").endsWith(": -q verify\n");
+
+        Path jdk21 = jdk(dir.resolve("jdk-21"), "21.0.5", true);
+        Map<String, String> chosen = new HashMap<>(env);
+        chosen.put("JAVA_HOME", jdk21.toString());
+        Run kept = bash(chosen, checkout, checkout.resolve("mvnw").toString(), "verify");
+        assertThat(kept.out).as("a new enough JAVA_HOME is kept").isEqualTo("maven on " + jdk21 + " with '': verify\n");
+    }
+
+    @Test
+    void mvnwStopsWithTheLaunchersAdviceWithoutANewEnoughJdk() throws Exception {
+        Path checkout = mavenCheckout();
+        Path old = jdk(jvms.resolve("jdk-17"), "17.0.9", true);
+        Run run = bash(
+                Map.of(
+                        "JAVA_HOME", old.toString(),
+                        "SLUICE_JDK_DIRS", jvms.toString(),
+                        "MAVEN_USER_HOME", dir.resolve("m2").toString()),
+                checkout,
+                checkout.resolve("mvnw").toString(),
+                "verify");
+        assertThat(run.exit).isEqualTo(1);
+        assertThat(run.err).contains("no JDK 21 or newer found");
+        assertThat(run.out).as("Maven did not run").isEmpty();
+    }
+
     // ------------------------------------------------------------------ set-up
 
     /** A checkout holding the launcher, its JDK finder, poms, sources, and a stand-in build. */
@@ -169,6 +227,33 @@ class LauncherTest {
                 echo "$*" >> "$here/builds.log"
                 mkdir -p "$here/sluice-server/target"
                 echo jar > "$here/sluice-server/target/sluice.jar"
+                """);
+        return checkout;
+    }
+
+    /**
+     * A checkout holding the repository's Maven wrapper and JDK finder, with the wrapper's Maven
+     * already installed under {@code MAVEN_USER_HOME} as a stand-in that reports the JDK it got.
+     */
+    private Path mavenCheckout() throws IOException {
+        Path checkout = Files.createDirectories(dir.resolve("maven-checkout"));
+        Files.createDirectories(checkout.resolve("bin"));
+        Files.createDirectories(checkout.resolve(".mvn/wrapper"));
+        Files.copy(ROOT.resolve("mvnw"), checkout.resolve("mvnw"));
+        Files.copy(ROOT.resolve("bin/find-jdk.sh"), checkout.resolve("bin/find-jdk.sh"));
+        Path properties = ROOT.resolve(".mvn/wrapper/maven-wrapper.properties");
+        Files.copy(properties, checkout.resolve(".mvn/wrapper/maven-wrapper.properties"));
+        String url = Files.readAllLines(properties).stream()
+                .filter(l -> l.startsWith("distributionUrl="))
+                .map(l -> l.substring("distributionUrl=".length()).strip())
+                .findFirst()
+                .orElseThrow();
+        String name = url.substring(url.lastIndexOf('/') + 1).replaceFirst("-bin\\.zip$", "");
+        // The wrapper's directory for a distribution: its name and the URL's String.hashCode in hex.
+        Path home = dir.resolve("m2/wrapper/dists/" + name + "/" + Integer.toHexString(url.hashCode()));
+        script(home.resolve("bin/mvn"), """
+                #!/bin/sh
+                echo "maven on $JAVA_HOME with '${MAVEN_OPTS:-}': $*"
                 """);
         return checkout;
     }
