@@ -24,6 +24,11 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
 
     @Override
     public ExecutionStatus configure(LoggerContext context) {
+        return configure(context, System.getenv("SLUICE_LOG_LEVEL"));
+    }
+
+    /** As logback calls it, with the level's name as {@code SLUICE_LOG_LEVEL} would give it (null: INFO). */
+    ExecutionStatus configure(LoggerContext context, String levelName) {
         if (System.getProperty("logback.configurationFile") != null) {
             return ExecutionStatus.INVOKE_NEXT_IF_ANY; // logback's own configurator reads the user's file
         }
@@ -38,7 +43,7 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         stderr.setEncoder(encoder);
         stderr.start();
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
-        root.setLevel(Level.toLevel(System.getenv("SLUICE_LOG_LEVEL"), Level.INFO));
+        root.setLevel(Level.toLevel(levelName, Level.INFO));
         root.addAppender(stderr);
         for (String name : QUIET) {
             context.getLogger(name).setLevel(Level.WARN);

@@ -96,8 +96,7 @@ class JavaClientTest {
         int port = URI.create(server.url()).getPort();
         server.close();
         CompletableFuture<SluiceServer> restarted = CompletableFuture.supplyAsync(
-                () -> SluiceServer.start(ServerConfig.defaults(data).withPort(port)),
-                CompletableFuture.delayedExecutor(500, TimeUnit.MILLISECONDS));
+                () -> startOn(port), CompletableFuture.delayedExecutor(500, TimeUnit.MILLISECONDS));
         try {
             Logged second = client.log("beat", Map.of("n", 2)); // refused at first, sent again until answered
 
@@ -161,6 +160,21 @@ class JavaClientTest {
                 .isEqualTo(3);
     }
 
+    /**
+     * A server on the port a stopped one had, so that the client's URL stays the same: the port
+     * was free while it was closed, and another process may hold it for a moment; tried again.
+     */
+    private SluiceServer startOn(int port) {
+        return await("port " + port + " free again")
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(100))
+                .ignoreExceptionsMatching(e -> e instanceof IllegalStateException
+                        && String.valueOf(e.getMessage()).startsWith("cannot listen"))
+                .until(
+                        () -> SluiceServer.start(ServerConfig.defaults(data).withPort(port)),
+                        java.util.Objects::nonNull);
+    }
+
     /** Runs a loop of consumer {@code name} until it has handled {@code count} ticks, stops it; the ticks' numbers. */
     private List<Integer> runUntilHandled(String name, int count) {
         List<Integer> handled = new CopyOnWriteArrayList<>();
@@ -199,7 +213,7 @@ class JavaClientTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> received.size() == 1);
 
             server.close(); // the loop's requests now fail; it keeps trying
-            server = SluiceServer.start(ServerConfig.defaults(data).withPort(port));
+            server = startOn(port);
             client.log("beat", Map.of("n", 2));
 
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(received)

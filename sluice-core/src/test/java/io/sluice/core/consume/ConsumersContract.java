@@ -2,6 +2,7 @@ package io.sluice.core.consume;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -158,19 +159,30 @@ public abstract class ConsumersContract {
     @Test
     void afterARestartEverythingAfterTheCheckpointIsDeliveredAgain() throws Exception {
         append("a", "b", "c", "d");
-        next("c", 4);
+        Duration shortLease = Duration.ofSeconds(2);
+        long leased = System.nanoTime();
+        assertThat(offsets(consumers.next("c", EARLIEST, ConsumerSpec.ALL, 4, Duration.ZERO, shortLease)))
+                .containsExactly(1L, 2L, 3L, 4L);
         consumers.ack("c", List.of(1L, 2L, 4L));
         Consumers restarted = new Consumers(store, Clock.systemUTC());
         assertThat(restarted.status("c").position()).isEqualTo(2);
-        if (leasesLiveInTheStore()) { // 3 is still leased to whoever took it: not before its lease ends
+        if (leasesLiveInTheStore()) {
+            // 3 is still leased to whoever took it, and comes again once its lease ends; the
+            // acknowledged 4 never does.
             assertThat(restarted.status("c").inFlight()).isEqualTo(1);
+            List<Long> again = await("3 delivered again after its lease")
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(
+                            () -> offsets(restarted.next("c", EARLIEST, ConsumerSpec.ALL, 10, Duration.ZERO, LEASE)),
+                            offsets -> !offsets.isEmpty());
+            assertThat(Duration.ofNanos(System.nanoTime() - leased)).isGreaterThanOrEqualTo(shortLease);
+            assertThat(again).containsExactly(3L);
+        } else { // progress in memory: all after the checkpoint comes again at once
             assertThat(restarted.next("c", EARLIEST, ConsumerSpec.ALL, 10, Duration.ZERO, LEASE))
-                    .isEmpty();
-            return;
+                    .extracting(d -> d.event().offset())
+                    .containsExactly(3L, 4L);
         }
-        assertThat(restarted.next("c", EARLIEST, ConsumerSpec.ALL, 10, Duration.ZERO, LEASE))
-                .extracting(d -> d.event().offset())
-                .containsExactly(3L, 4L);
     }
 
     @Test
@@ -184,7 +196,6 @@ public abstract class ConsumersContract {
         ConsumerSpec paid = new ConsumerSpec(Json.parse("{\"type\":{\"$regex\":\"paid$\"}}"), List.of());
         assertThat(next("paid", 10, paid)).containsExactly(4L);
         assertThatThrownBy(() -> next("paid", 10, users)).isInstanceOf(Consumers.ConflictException.class);
-        assertThat(ConsumerSpec.class).isNotNull();
         assertThatThrownBy(() -> new ConsumerSpec(Json.parse("{\"$bad\":1}"), List.of()))
                 .hasMessageContaining("filter: unknown top level operator $bad");
     }

@@ -6,7 +6,6 @@ import io.sluice.store.postgres.PostgresUrls;
 import io.sluice.testkit.Notifications;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,6 +36,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.HdrHistogram.Recorder;
 import picocli.CommandLine.Command;
@@ -87,8 +88,9 @@ final class IngestBench implements Callable<Integer> {
     @Option(
             names = "--server-java-option",
             paramLabel = "OPTION",
-            description = "With --spawn: an option for the server's JVM (repeatable), after the default -Xmx1g,"
-                    + " e.g. --server-java-option=-XX:+UseZGC.")
+            description =
+                    "With --spawn: an option for the server's JVM (repeatable), after the defaults -Xmx1g -XX:+UseG1GC,"
+                            + " e.g. --server-java-option=-XX:+UseZGC.")
     List<String> serverJavaOptions = new ArrayList<>();
 
     @Option(
@@ -618,22 +620,20 @@ final class IngestBench implements Callable<Integer> {
         }
 
         static Spawned start(String postgresUrl, List<String> javaOptions) throws IOException {
-            int port;
-            try (ServerSocket s = new ServerSocket(0)) {
-                port = s.getLocalPort();
-            }
             Path dir = Files.createTempDirectory("sluice-bench-ingest");
             String schema = null;
             List<String> command = new ArrayList<>();
             command.add(ProcessHandle.current().info().command().orElse("java"));
             command.add("-Xmx1g"); // memory must stay flat: a leak would show as an OutOfMemoryError
+            // The collector a server machine gets; the JVM picks Serial below 2 CPUs or ~1.8 GB.
+            command.add("-XX:+UseG1GC");
             command.addAll(javaOptions);
             command.add("-cp");
             command.add(System.getProperty("java.class.path"));
             command.add("io.sluice.server.Main");
             command.add("server");
             command.add("--port");
-            command.add(String.valueOf(port));
+            command.add("0"); // the port it gets is read from its log: none is released and taken again
             String store;
             if (postgresUrl != null) {
                 schema = "sluice_bench_"
@@ -651,11 +651,31 @@ final class IngestBench implements Callable<Integer> {
                 command.add(dir.resolve("data").toString());
                 store = "spawned, SQLite in a fresh directory";
             }
+            Path log = dir.resolve("server.log");
             Process p = new ProcessBuilder(command)
                     .redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("server.log").toFile())
+                    .redirectOutput(log.toFile())
                     .start();
-            return new Spawned(p, "http://127.0.0.1:" + port, store, dir, postgresUrl, schema);
+            return new Spawned(p, "http://127.0.0.1:" + servingPort(p, log), store, dir, postgresUrl, schema);
+        }
+
+        private static final Pattern SERVING = Pattern.compile("Sluice serving on http://[^:]+:(\\d+)");
+
+        /** The port the server reports in its log once it serves; waits up to a minute. */
+        private static int servingPort(Process process, Path log) throws IOException {
+            long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+            while (System.nanoTime() < deadline) {
+                Matcher m = SERVING.matcher(Files.readString(log, StandardCharsets.UTF_8));
+                if (m.find()) {
+                    return Integer.parseInt(m.group(1));
+                }
+                if (!process.isAlive()) {
+                    throw new IOException("the spawned server stopped: " + Files.readString(log));
+                }
+                LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+            }
+            process.destroyForcibly();
+            throw new IOException("the spawned server did not serve within a minute: " + Files.readString(log));
         }
 
         /** The server process's resident set size, from /proc (Linux), or -1. */

@@ -88,7 +88,12 @@ public record ServerConfig(String bind, int port, Store store, Limits limits, Re
             if (maxInflightBytes > 0) {
                 return maxInflightBytes;
             }
-            return Math.max(maxBodyBytes, Runtime.getRuntime().maxMemory() / 8);
+            return inflightBudget(Runtime.getRuntime().maxMemory());
+        }
+
+        /** The budget chosen for a heap of {@code maxHeapBytes}: an eighth of it, at least the body limit. */
+        long inflightBudget(long maxHeapBytes) {
+            return maxInflightBytes > 0 ? maxInflightBytes : Math.max(maxBodyBytes, maxHeapBytes / 8);
         }
     }
 

@@ -9,14 +9,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
  * The README's tour is true: every {@code $ ./sluice ...} line between the tour markers is run,
- * and what it prints (stdout and stderr) must be the lines shown under it.
+ * and what it prints (stdout and stderr) must be the lines shown under it. It must exit 0,
+ * unless the prose just before its block says "exit code N".
  */
 class ReadmeTourTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    private static final Pattern EXIT_CODE = Pattern.compile("exit code (\\d+)");
 
     @Test
     void everyOfflineTourCommandPrintsWhatTheReadmeShows() throws IOException {
@@ -41,18 +45,28 @@ class ReadmeTourTest {
         assertThat(end).isGreaterThan(start);
         List<String[]> commands = new ArrayList<>();
         List<List<String>> outputs = new ArrayList<>();
+        List<Integer> exits = new ArrayList<>();
         boolean inBlock = false;
+        StringBuilder prose = new StringBuilder();
+        int blockExit = 0;
         for (String line : readme.substring(start, end).lines().toList()) {
             if (line.startsWith("```")) {
                 inBlock = !inBlock;
+                if (inBlock) {
+                    Matcher said = EXIT_CODE.matcher(prose);
+                    blockExit = said.find() ? Integer.parseInt(said.group(1)) : 0;
+                    prose.setLength(0);
+                }
                 continue;
             }
             if (!inBlock) {
+                prose.append(line).append(' ');
                 continue;
             }
             if (line.startsWith("$ ./sluice ")) {
                 commands.add(words(line.substring("$ ./sluice ".length())));
                 outputs.add(new ArrayList<>());
+                exits.add(blockExit);
             } else {
                 outputs.get(outputs.size() - 1).add(line);
             }
@@ -72,10 +86,13 @@ class ReadmeTourTest {
             }
             StringWriter out = new StringWriter();
             PrintWriter both = new PrintWriter(out, true);
-            SluiceCommand.commandLine(both, both).execute(args);
+            int exit = SluiceCommand.commandLine(both, both).execute(args);
             assertThat(out.toString().lines().toList())
                     .as("output of ./sluice %s", String.join(" ", commands.get(i)))
                     .isEqualTo(outputs.get(i));
+            assertThat(exit)
+                    .as("exit code of ./sluice %s", String.join(" ", commands.get(i)))
+                    .isEqualTo(exits.get(i));
         }
     }
 

@@ -49,9 +49,15 @@ class ServerConfigTest {
         assertThat(c.port()).isEqualTo(9000);
         assertThat(c.limits()).isEqualTo(new ServerConfig.Limits(2L << 20, 64_000, 500, 256L << 20));
         assertThat(c.limits().inflightBudget()).isEqualTo(256L << 20);
-        assertThat(ServerConfig.Limits.DEFAULT.inflightBudget())
-                .as("by default the larger of the body limit and an eighth of the heap")
-                .isEqualTo(Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 8));
+        assertThat(ServerConfig.Limits.DEFAULT.inflightBudget(8L << 30))
+                .as("by default an eighth of the heap")
+                .isEqualTo(1L << 30);
+        assertThat(ServerConfig.Limits.DEFAULT.inflightBudget(256L << 20))
+                .as("and never under the body limit")
+                .isEqualTo(64L << 20);
+        assertThat(c.limits().inflightBudget(8L << 30))
+                .as("a configured budget stands")
+                .isEqualTo(256L << 20);
         assertThat(c.store().path()).isEqualTo(dir.toAbsolutePath().resolve("data/events"));
         assertThat(c.store().compression()).isEqualTo(Compression.NONE);
         assertThat(c.withDataDir(dir.resolve("elsewhere")).store().compression())

@@ -87,10 +87,11 @@ class PostgresMetricsTest {
 
             // Only the listener tells this store about the other's append.
             assertThat(store.awaitAppended(0, Duration.ofSeconds(15))).isEqualTo(1);
+            // At least once: a listener that reconnected between two polls above can be cut again.
             assertThat(meters.get("sluice.postgres.listener.reconnects")
                             .functionCounter()
                             .count())
-                    .isEqualTo(1);
+                    .isBetween(1.0, (double) killed[0]);
         }
     }
 

@@ -2,6 +2,7 @@ package io.sluice.store.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -13,6 +14,7 @@ import io.sluice.core.log.StoredEvent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -169,6 +171,8 @@ class EventLogTest {
         pool.shutdown();
         assertThat(all).hasSize(8_000).doesNotHaveDuplicates();
         assertThat(all.stream().mapToLong(Long::longValue).max().orElseThrow()).isEqualTo(8_000);
+        // Subscribers hear of a batch after its producers were answered: wait for the last.
+        await().atMost(Duration.ofSeconds(30)).until(() -> seen.size() >= 8_000);
         assertThat(seen)
                 .extracting(StoredEvent::offset)
                 .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 8_000)
