@@ -37,6 +37,9 @@ public record Envelope(String idField, String typeField, String timeField) {
     /** EventReactor events: {@code id}, {@code event_type}, {@code timestamp}. */
     public static final Envelope EVENTREACTOR = new Envelope("id", "event_type", "timestamp");
 
+    /** The longest id accepted, in characters (ids are keys of the store's id index). */
+    public static final int MAX_ID_LENGTH = 512;
+
     public Envelope {
         requireFieldName(idField, "id");
         requireFieldName(typeField, "type");
@@ -95,6 +98,12 @@ public record Envelope(String idField, String typeField, String timeField) {
         if (value.isTextual()) {
             if (value.textValue().isEmpty()) {
                 throw new InvalidEventException(idField, "field '" + idField + "' must not be empty");
+            }
+            if (value.textValue().length() > MAX_ID_LENGTH) {
+                throw new InvalidEventException(
+                        idField,
+                        "field '" + idField + "' must be at most " + MAX_ID_LENGTH + " characters; this one has "
+                                + value.textValue().length());
             }
             return value.textValue();
         }

@@ -12,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -115,5 +116,30 @@ class ConsumerApiTest {
         assertThat(send("POST", "/v1/consumers/nobody/ack", "{\"offsets\":\"1\"}")
                         .status())
                 .isEqualTo(400);
+    }
+
+    @Test
+    void consumerNamesFollowTheNameRuleAtEveryEndpoint() throws Exception {
+        String long201 = "c".repeat(201);
+        for (String[] call : List.of(
+                new String[] {"GET", "/v1/consumers/..%2F..%2Fetc/next"},
+                new String[] {"POST", "/v1/consumers/..%2F..%2Fetc/ack"},
+                new String[] {"POST", "/v1/consumers/a%20b/seek"},
+                new String[] {"GET", "/v1/consumers/" + long201},
+                new String[] {"DELETE", "/v1/consumers/.hidden"})) {
+            Response r = send(call[0], call[1], call[0].equals("POST") ? "{\"offsets\":[1]}" : null);
+            assertThat(r.status()).as("%s %s", call[0], call[1]).isEqualTo(400);
+            assertThat(r.json().get("code").asText()).isEqualTo("invalid_request");
+            assertThat(r.json().get("error").asText()).contains("consumer name");
+        }
+        assertThat(send("GET", "/v1/consumers/" + long201, null)
+                        .json()
+                        .get("error")
+                        .asText())
+                .contains("at most 200 characters");
+        assertThat(send("GET", "/v1/consumers", null).json().toString()).doesNotContain("etc");
+        assertThat(send("GET", "/v1/consumers/" + "c".repeat(200) + "/next?max=1", null)
+                        .status())
+                .isEqualTo(200);
     }
 }

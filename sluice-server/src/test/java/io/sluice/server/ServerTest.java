@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.api.Envelope;
 import io.sluice.api.Json;
 import io.sluice.server.config.ServerConfig;
 import java.io.IOException;
@@ -173,6 +174,18 @@ class ServerTest {
         assertThat(badFilter.json().get("error").asText()).contains("$bogus").contains("path 'n'");
         assertThat(get("/v1/events?after=-1").status()).isEqualTo(400);
         assertThat(get("/nowhere").json().get("code").asText()).isEqualTo("not_found");
+    }
+
+    @Test
+    void anIdLongerThanTheLimitIsRefusedNamingTheEvent() throws Exception {
+        String longest = "i".repeat(Envelope.MAX_ID_LENGTH);
+        Response r = post("application/x-ndjson", "{\"id\":\"" + longest + "\"}\n{\"id\":\"" + longest + "x\"}\n");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.json().at("/detail/index").asInt()).isEqualTo(1);
+        assertThat(r.json().get("error").asText())
+                .isEqualTo("event 1: field 'id' must be at most 512 characters; this one has 513");
+        assertThat(post("application/json", "{\"id\":\"" + longest + "\"}").status())
+                .isEqualTo(200);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.sluice.core.log;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -184,8 +186,9 @@ public final class EventLog implements AutoCloseable {
 
     /**
      * As {@link #append(List)}, with the JSON text each document was parsed from (or null): an
-     * event is then stored as it was received, with a missing id or time spliced in at the
-     * front, instead of being serialised again — the same document, at a fraction of the cost.
+     * event is then stored exactly as it was received (numbers, escapes and key order as sent),
+     * with a missing id or time spliced in at the front. Without a text, a document is stored as
+     * Jackson writes it, with the same splice, so both ways put added fields in the same place.
      *
      * @param texts for each document, the JSON text of that one object in UTF-8, from each
      *     buffer's position to its limit (or null for none); whitespace around it is left out.
@@ -206,16 +209,17 @@ public final class EventLog implements AutoCloseable {
             }
             JsonNode idBefore = doc.get(envelope.idField());
             JsonNode timeBefore = doc.get(envelope.timeField());
+            ByteBuffer text = texts == null ? null : texts.get(i);
+            if (text == null) { // a document built in memory: its own text, written before normalising
+                text = ByteBuffer.wrap(Json.write(doc).getBytes(StandardCharsets.UTF_8));
+            }
             Event e;
             try {
                 e = envelope.normalize((ObjectNode) doc, ids, clock);
             } catch (InvalidEventException ex) {
                 throw new InvalidBatchException(i, ex.getMessage(), ex);
             }
-            ByteBuffer text = texts == null ? null : texts.get(i);
-            byte[] utf8 = text != null && idBefore != NullNode.instance && timeBefore != NullNode.instance
-                    ? spliced(text, idBefore == null, timeBefore == null, e.document())
-                    : Json.write(e.document()).getBytes(StandardCharsets.UTF_8);
+            byte[] utf8 = spliced(text, idBefore, timeBefore, e.document());
             if (utf8.length > maxEventBytes) {
                 throw new EventTooLargeException(i, utf8.length, maxEventBytes);
             }
@@ -240,10 +244,15 @@ public final class EventLog implements AutoCloseable {
 
     /**
      * The received text of an object, without the whitespace around it, with the envelope
-     * fields that normalising added (absent before, so no key is repeated) written in front of
-     * the others: a new array either way, the received bytes are not kept.
+     * fields that normalising filled in: one that was absent is written in front of the others
+     * (so no key is repeated), one that was {@code null} gets its value in place of the null.
+     * Everything else stays byte for byte as received. A new array either way: the received
+     * bytes are not kept.
+     *
+     * @param idBefore the id field's value as received (null when absent)
+     * @param timeBefore the time field's value as received (null when absent)
      */
-    private byte[] spliced(ByteBuffer text, boolean idAdded, boolean timeAdded, ObjectNode document) {
+    private byte[] spliced(ByteBuffer text, JsonNode idBefore, JsonNode timeBefore, ObjectNode document) {
         if (!text.hasArray()) { // direct or read-only: copied first
             byte[] copy = new byte[text.remaining()];
             text.duplicate().get(copy);
@@ -258,6 +267,14 @@ public final class EventLog implements AutoCloseable {
         while (to > from && isWhitespace(bytes[to - 1])) {
             to--;
         }
+        if (idBefore == NullNode.instance || timeBefore == NullNode.instance) {
+            bytes = nullsFilledIn(
+                    bytes, from, to, idBefore == NullNode.instance, timeBefore == NullNode.instance, document);
+            from = 0;
+            to = bytes.length;
+        }
+        boolean idAdded = idBefore == null;
+        boolean timeAdded = timeBefore == null;
         if (!idAdded && !timeAdded) {
             return Arrays.copyOfRange(bytes, from, to);
         }
@@ -282,14 +299,48 @@ public final class EventLog implements AutoCloseable {
         return spliced;
     }
 
+    /**
+     * The text from {@code from} to {@code to} with the {@code null} of the top-level id and/or
+     * time member replaced by the value normalising gave it. Rare (an envelope field sent as
+     * {@code null}), so the text is simply parsed again to find where the nulls lie.
+     */
+    private byte[] nullsFilledIn(byte[] bytes, int from, int to, boolean id, boolean time, ObjectNode document) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(to - from + 64);
+        int copied = from;
+        try (JsonParser parser = Json.mapper().createParser(bytes, from, to - from)) {
+            parser.nextToken(); // the object's start
+            for (JsonToken t = parser.nextToken(); t == JsonToken.FIELD_NAME; t = parser.nextToken()) {
+                String name = parser.currentName();
+                JsonToken value = parser.nextToken();
+                boolean fill = value == JsonToken.VALUE_NULL
+                        && ((id && name.equals(envelope.idField())) || (time && name.equals(envelope.timeField())));
+                if (fill) {
+                    int at = from + (int) parser.currentTokenLocation().getByteOffset();
+                    out.write(bytes, copied, at - copied);
+                    String filled =
+                            value(new StringBuilder(), document.get(name)).toString();
+                    out.writeBytes(filled.getBytes(StandardCharsets.UTF_8));
+                    copied = at + 4; // "null"
+                }
+                parser.skipChildren();
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("an event parsed once could not be read again", e);
+        }
+        out.write(bytes, copied, to - copied);
+        return out.toByteArray();
+    }
+
     private static boolean isWhitespace(byte b) {
         return b == ' ' || b == '\t' || b == '\n' || b == '\r';
     }
 
     /** Appends {@code "name":value} for a member of the document. */
     private static StringBuilder member(StringBuilder b, String name, ObjectNode document) {
-        JsonNode value = document.get(name);
-        Json.quote(b, name).append(':');
+        return value(Json.quote(b, name).append(':'), document.get(name));
+    }
+
+    private static StringBuilder value(StringBuilder b, JsonNode value) {
         return value.isTextual() ? Json.quote(b, value.textValue()) : b.append(Json.write(value));
     }
 

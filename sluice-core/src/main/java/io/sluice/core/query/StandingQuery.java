@@ -3,6 +3,7 @@ package io.sluice.core.query;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.api.Names;
 import io.sluice.query.Query;
 import io.sluice.query.QueryException;
 import java.util.Iterator;
@@ -46,8 +47,10 @@ public record StandingQuery(String batch, String name, String key, String exchan
             }
         }
         String name = text(doc, "name", true);
-        if (name.isBlank()) {
-            throw new IllegalArgumentException("field 'name' must not be blank");
+        try {
+            Names.check("query", name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("field 'name': " + e.getMessage(), e);
         }
         JsonNode q = doc.get("query");
         if (q == null) {

@@ -51,4 +51,20 @@ class StandingQueriesTest {
                         new StringReader("{\"name\":\"a\",\"query\":{}}\n{\"name\":\"a\",\"query\":{}}"), "f"))
                 .hasMessage("f: the query name 'a' is used twice");
     }
+
+    @Test
+    void queryNamesFollowTheNameRule() throws Exception {
+        assertThatThrownBy(() -> StandingQueries.read(new StringReader("{\"name\":\"\",\"query\":{}}"), "f"))
+                .hasMessage("f:1: field 'name': a query name must not be empty");
+        assertThatThrownBy(() -> StandingQueries.read(new StringReader("{\"name\":\"../../etc\",\"query\":{}}"), "f"))
+                .hasMessageContaining("the query name '../../etc' may hold only ASCII letters, digits and . _ - : @");
+        assertThatThrownBy(() -> StandingQueries.read(
+                        new StringReader("{\"name\":\"" + "q".repeat(201) + "\",\"query\":{}}"), "f"))
+                .hasMessageContaining("at most 200 characters; this one has 201");
+        assertThat(StandingQueries.read(
+                        new StringReader("{\"name\":\"" + "q".repeat(200) + "\",\"query\":{}}\n"
+                                + "{\"name\":\"pyseps:Non-Informational_v1.2@eu\",\"query\":{}}"),
+                        "f"))
+                .hasSize(2);
+    }
 }

@@ -1,7 +1,6 @@
 package io.sluice.server.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.api.Json;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -98,10 +97,15 @@ final class SendCommand implements Callable<Integer> {
         if (!node.isObject()) {
             throw new InvalidInputException(where + ": an event must be a JSON object");
         }
+        // Sent as given, so that numbers and escapes are stored exactly as written; raw line
+        // breaks can only be whitespace between tokens in JSON, so they become spaces (NDJSON).
+        String text = json.strip().replace('\n', ' ').replace('\r', ' ');
         if (type != null && !node.has("type")) {
-            ((ObjectNode) node).put("type", type);
+            StringBuilder typed = Json.quote(new StringBuilder("{\"type\":"), type);
+            String rest = text.substring(1).strip();
+            return typed.append(rest.startsWith("}") ? "" : ",").append(rest).toString();
         }
-        return Json.write(node);
+        return text;
     }
 
     private void send(List<String> lines, PrintWriter out) {

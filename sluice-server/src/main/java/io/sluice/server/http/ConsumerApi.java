@@ -7,6 +7,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.sluice.api.ErrorCode;
 import io.sluice.api.Json;
+import io.sluice.api.Names;
 import io.sluice.core.consume.ConsumerSpec;
 import io.sluice.core.consume.Consumers;
 import java.time.Duration;
@@ -36,8 +37,7 @@ public final class ConsumerApi {
         app.get("/v1/consumers", this::list);
         app.get(
                 "/v1/consumers/{name}",
-                ctx -> json(
-                        ctx, call(() -> consumers.status(ctx.pathParam("name"))).toJson()));
+                ctx -> json(ctx, call(() -> consumers.status(name(ctx))).toJson()));
         app.delete("/v1/consumers/{name}", this::delete);
         app.get("/v1/consumers/{name}/next", this::next);
         app.post("/v1/consumers/{name}/ack", this::ack);
@@ -45,7 +45,7 @@ public final class ConsumerApi {
     }
 
     private void next(Context ctx) throws InterruptedException {
-        String name = ctx.pathParam("name");
+        String name = name(ctx);
         int max = (int) HttpApi.longParam(ctx, "max", 100, 1);
         if (max > 10_000) {
             throw new ApiException(ErrorCode.INVALID_REQUEST, "query parameter 'max' must be at most 10000");
@@ -99,6 +99,7 @@ public final class ConsumerApi {
     }
 
     private void ack(Context ctx) {
+        String name = name(ctx);
         JsonNode body = parseJson(ctx.body(), "the body");
         JsonNode offsets = body.path("offsets");
         if (!offsets.isArray()) {
@@ -111,7 +112,6 @@ public final class ConsumerApi {
             }
             list.add(o.asLong());
         }
-        String name = ctx.pathParam("name");
         int acked = call(() -> consumers.ack(name, list));
         ObjectNode answer = Json.object();
         answer.put("acked", acked);
@@ -120,6 +120,7 @@ public final class ConsumerApi {
     }
 
     private void seek(Context ctx) {
+        String name = name(ctx);
         JsonNode to = parseJson(ctx.body(), "the body").path("to");
         if (to.isMissingNode() || to.isNull()) {
             throw new ApiException(
@@ -131,7 +132,7 @@ public final class ConsumerApi {
         } catch (IllegalArgumentException e) {
             throw new ApiException(ErrorCode.INVALID_REQUEST, e.getMessage());
         }
-        json(ctx, call(() -> consumers.seek(ctx.pathParam("name"), start)).toJson());
+        json(ctx, call(() -> consumers.seek(name, start)).toJson());
     }
 
     private void list(Context ctx) {
@@ -142,8 +143,8 @@ public final class ConsumerApi {
     }
 
     private void delete(Context ctx) {
-        if (!consumers.delete(ctx.pathParam("name"))) {
-            throw new ApiException(ErrorCode.NOT_FOUND, "no consumer named '" + ctx.pathParam("name") + "'");
+        if (!consumers.delete(name(ctx))) {
+            throw new ApiException(ErrorCode.NOT_FOUND, "no consumer named '" + name(ctx) + "'");
         }
         ctx.status(204);
     }
@@ -153,6 +154,15 @@ public final class ConsumerApi {
             return action.get();
         } catch (Consumers.NoSuchConsumerException e) {
             throw new ApiException(ErrorCode.NOT_FOUND, e.getMessage());
+        }
+    }
+
+    /** The consumer's name from the path, refused with a 400 unless it is a valid name ({@link Names}). */
+    private static String name(Context ctx) {
+        try {
+            return Names.check("consumer", ctx.pathParam("name"));
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(ErrorCode.INVALID_REQUEST, e.getMessage());
         }
     }
 

@@ -1,8 +1,12 @@
 package io.sluice.server.http;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.jackson.JsonFormat;
 import io.sluice.api.Envelope;
@@ -31,8 +35,8 @@ final class EventBodies {
      * The events of a request body.
      *
      * @param events the documents; for NDJSON, mostly only their envelope fields (see {@link #ndjson})
-     * @param texts for NDJSON, the UTF-8 text of each event as received, a view of the body's
-     *     bytes (stored as is, without the whitespace around it); else null
+     * @param texts the UTF-8 text of each event as received, a view of the body's bytes (stored
+     *     as is, without the whitespace around it, with a missing id or time added)
      */
     record Body(List<JsonNode> events, List<ByteBuffer> texts) {}
 
@@ -91,10 +95,10 @@ final class EventBodies {
         List<ByteBuffer> texts = new ArrayList<>();
         List<JsonNode> events =
                 switch (format) {
-                    case JSON -> json(bytes);
+                    case JSON -> values(bytes, texts, true);
                     case NDJSON -> ndjson(bytes, texts, envelope);
-                    case CLOUD_EVENT -> cloudEvents(List.of(parse(bytes, "the body")), false);
-                    case CLOUD_EVENT_BATCH -> cloudEvents(arrayOf(parse(bytes, "the body")), true);
+                    case CLOUD_EVENT -> cloudEvents(values(bytes, texts, true), false);
+                    case CLOUD_EVENT_BATCH -> cloudEvents(values(bytes, texts, false), true);
                 };
         if (events.size() > limits.maxEventsPerRequest()) {
             throw new ApiException(
@@ -102,7 +106,7 @@ final class EventBodies {
                     "the request has " + events.size() + " events; at most " + limits.maxEventsPerRequest()
                             + " are accepted per request");
         }
-        return new Body(events, texts.isEmpty() ? null : texts);
+        return new Body(events, texts);
     }
 
     private static String mediaType(String contentType) {
@@ -152,10 +156,6 @@ final class EventBodies {
                 "the request body exceeds the limit of " + max + " bytes (server.limits.max_body_bytes)");
     }
 
-    private static JsonNode parse(byte[] bytes, String what) {
-        return parse(bytes, 0, bytes.length, what);
-    }
-
     private static JsonNode parse(byte[] bytes, int offset, int length, String what) {
         try {
             JsonNode node = Json.mapper().readTree(bytes, offset, length);
@@ -179,27 +179,61 @@ final class EventBodies {
                         + ": " + e.getOriginalMessage());
     }
 
-    private static List<JsonNode> json(byte[] bytes) {
-        JsonNode node = parse(bytes, "the body");
-        if (node.isObject()) {
-            return List.of(node);
+    /** Reads one value of a body at a time: what follows it is checked by {@link #values}. */
+    private static final ObjectReader TREES =
+            Json.mapper().readerFor(JsonNode.class).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    /**
+     * The events of a JSON body, each with the text it was read from: an object is one event
+     * (unless {@code objectAllowed} is false), an array holds one per element. The text is what
+     * is stored, so numbers, escapes and key order stay exactly as sent; the tree is for the
+     * envelope, validation and matching.
+     */
+    private static List<JsonNode> values(byte[] bytes, List<ByteBuffer> texts, boolean objectAllowed) {
+        List<JsonNode> events = new ArrayList<>();
+        try (JsonParser parser = Json.mapper().createParser(bytes)) {
+            JsonToken first = parser.nextToken();
+            if (first == null) {
+                throw new ApiException(ErrorCode.INVALID_REQUEST, "the body is empty");
+            }
+            if (first == JsonToken.START_ARRAY) {
+                while (parser.nextToken() != JsonToken.END_ARRAY) {
+                    events.add(located(parser, bytes, texts));
+                }
+            } else if (first == JsonToken.START_OBJECT && objectAllowed) {
+                events.add(located(parser, bytes, texts));
+            } else {
+                JsonNode value = TREES.readValue(parser);
+                throw new ApiException(
+                        objectAllowed ? ErrorCode.INVALID_EVENT : ErrorCode.INVALID_REQUEST,
+                        objectAllowed
+                                ? "the body must be a JSON object or an array of them, not "
+                                        + value.getNodeType().name().toLowerCase(Locale.ROOT)
+                                : "the body must be a JSON array of events");
+            }
+            if (parser.nextToken() != null) {
+                throw new ApiException(
+                        ErrorCode.INVALID_REQUEST,
+                        "the body is not valid JSON (line "
+                                + parser.currentTokenLocation().getLineNr() + ", column "
+                                + parser.currentTokenLocation().getColumnNr()
+                                + "): Trailing token found after the JSON value");
+            }
+        } catch (JsonProcessingException e) {
+            throw notJson("the body", e);
+        } catch (IOException e) {
+            throw new ApiException(ErrorCode.INVALID_REQUEST, "the body cannot be read: " + e.getMessage());
         }
-        if (node.isArray()) {
-            return arrayOf(node);
-        }
-        throw new ApiException(
-                ErrorCode.INVALID_EVENT,
-                "the body must be a JSON object or an array of them, not "
-                        + node.getNodeType().name().toLowerCase(Locale.ROOT));
+        return events;
     }
 
-    private static List<JsonNode> arrayOf(JsonNode node) {
-        if (!node.isArray()) {
-            throw new ApiException(ErrorCode.INVALID_REQUEST, "the body must be a JSON array of events");
-        }
-        List<JsonNode> events = new ArrayList<>(node.size());
-        node.forEach(events::add);
-        return events;
+    /** Reads the value at the parser's current token, and notes where its text lies in {@code bytes}. */
+    private static JsonNode located(JsonParser parser, byte[] bytes, List<ByteBuffer> texts) throws IOException {
+        int from = (int) parser.currentTokenLocation().getByteOffset();
+        JsonNode value = TREES.readValue(parser);
+        int to = (int) parser.currentLocation().getByteOffset();
+        texts.add(ByteBuffer.wrap(bytes, from, to - from));
+        return value;
     }
 
     /**

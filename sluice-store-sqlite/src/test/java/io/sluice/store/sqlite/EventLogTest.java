@@ -69,7 +69,8 @@ class EventLogTest {
         assertThat(r.offsets()).containsExactly(1L, 2L);
         assertThat(r.ids()).containsExactly("gen-1", "mine");
         assertThat(store.byId("gen-1").orElseThrow().json())
-                .isEqualTo("{\"type\":\"a\",\"id\":\"gen-1\",\"time\":\"2026-03-04T05:06:07Z\"}");
+                .as("added in front, as for a received text")
+                .isEqualTo("{\"id\":\"gen-1\",\"time\":\"2026-03-04T05:06:07Z\",\"type\":\"a\"}");
         assertThat(meters.get("sluice.log.appended").counter().count()).isEqualTo(2);
     }
 
@@ -102,8 +103,8 @@ class EventLogTest {
                         "{\"id\":\"gen-1\",\"time\":\"2026-03-04T05:06:07Z\", \"type\": \"a\", \"n\": 1.50 }",
                         "{\"id\":\"mine\",\"time\":\"2020-01-01T00:00:00Z\",\"type\":\"b\"}",
                         "{\"id\":\"gen-2\",\"time\":\"2026-03-04T05:06:07Z\"}",
-                        "{\"id\":\"gen-3\",\"type\":\"c\",\"time\":\"2026-03-04T05:06:07Z\"}", // null id:
-                        // re-serialised
+                        // a null id is filled in where it was, the missing time in front
+                        "{\"time\":\"2026-03-04T05:06:07Z\",\"id\":\"gen-3\",\"type\":\"c\"}",
                         "{\"time\":\"2026-03-04T05:06:07Z\",\"id\":\"own\", \"type\":\"d\"}");
         for (int i = 0; i < stored.size(); i++) {
             assertThat(Json.parse(stored.get(i))).isEqualTo(docs.get(i)); // the same document as was normalised
