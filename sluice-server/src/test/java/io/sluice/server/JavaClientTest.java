@@ -216,7 +216,9 @@ class JavaClientTest {
             server = startOn(port);
             client.log("beat", Map.of("n", 2));
 
-            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(received)
+            // A request sent as the server stopped can go unanswered until the client's request
+            // timeout (the wait plus 30 s), after which the loop asks again: within a minute.
+            await().atMost(Duration.ofSeconds(75)).untilAsserted(() -> assertThat(received)
                     .as("events received; errors the loop reported: %s", errors)
                     .hasSizeGreaterThanOrEqualTo(2));
         }
