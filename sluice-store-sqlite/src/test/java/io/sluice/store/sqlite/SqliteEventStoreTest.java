@@ -90,7 +90,8 @@ class SqliteEventStoreTest extends EventStoreContract {
                 written += events.stream().mapToLong(e -> e.json().length()).sum();
                 longestWal = Math.max(longestWal, Files.size(wal));
                 // the WAL's length at the last checkpoint: zero just after it started over
-                walGauge = Math.max(walGauge, meters.get("sluice.sqlite.wal").gauge().value());
+                walGauge = Math.max(
+                        walGauge, meters.get("sluice.sqlite.wal").gauge().value());
             }
             assertThat(store.walRestarts()).isGreaterThanOrEqualTo(3);
             assertThat(meters.get("sluice.sqlite.wal.restart").timer().count()).isGreaterThanOrEqualTo(3);
