@@ -430,16 +430,25 @@ public final class QueryIndex {
             }
         }
 
-        private void lookupPair(Map<Object, Entry[]> byKey, JsonNode value) {
-            if (value == null) {
+        /**
+         * Looks a second path's leaf up among its pairs: a scalar, or each element of an array
+         * (one level only, as MongoDB compares an array's elements: in {@code [[true]]} the
+         * element is {@code [true]}, which equals no scalar).
+         */
+        private void lookupPair(Map<Object, Entry[]> byKey, JsonNode leaf) {
+            if (leaf == null) {
                 return;
             }
-            if (value.isArray()) {
-                for (JsonNode element : value) {
-                    lookupPair(byKey, element);
+            if (leaf.isArray()) {
+                for (JsonNode element : leaf) {
+                    lookupPairKey(byKey, element);
                 }
-                return;
+            } else {
+                lookupPairKey(byKey, leaf);
             }
+        }
+
+        private void lookupPairKey(Map<Object, Entry[]> byKey, JsonNode value) {
             Object secondKey = Values.hashKey(value);
             if (secondKey != null) {
                 Entry[] bucket = byKey.get(secondKey);

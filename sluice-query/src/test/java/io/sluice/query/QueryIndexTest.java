@@ -292,6 +292,29 @@ class QueryIndexTest {
         assertThat(index.stats().pendingUnlink()).isZero();
     }
 
+    /**
+     * A pair's second path compares an array's elements, one level deep, as MongoDB does: in
+     * {@code [[true]]} the element is {@code [true]}, which is not {@code true}. (Found by
+     * {@code QueryIndexPropertyTest}: the pair lookup went into nested arrays.)
+     */
+    @Test
+    void aPairsSecondValueInANestedArrayDoesNotMatch() {
+        QueryIndex index = new QueryIndex();
+        Query pair = Query.parse("{\"a\": true, \"0\": true}");
+        index.put("q", pair);
+        for (String doc : List.of(
+                "{\"a\": [true], \"0\": [[true]]}",
+                "{\"a\": true, \"0\": [[true]]}",
+                "{\"a\": true, \"0\": [true]}",
+                "{\"a\": [true], \"0\": true}",
+                "{\"a\": [[true]], \"0\": true}")) {
+            JsonNode event = json(doc);
+            assertThat(index.match(event)).as(doc).isEqualTo(pair.matches(event) ? List.of("q") : List.of());
+        }
+        assertThat(index.match(json("{\"a\": true, \"0\": [[true]]}"))).isEmpty();
+        assertThat(index.match(json("{\"a\": true, \"0\": [false, true]}"))).containsExactly("q");
+    }
+
     /** The matching state of each thread that matched is forgotten once the thread is gone. */
     @Test
     void forgetsTheStatesOfThreadsThatAreGone() throws Exception {
