@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -170,9 +171,7 @@ class JavaClientTest {
                 .pollInterval(Duration.ofMillis(100))
                 .ignoreExceptionsMatching(e -> e instanceof IllegalStateException
                         && String.valueOf(e.getMessage()).startsWith("cannot listen"))
-                .until(
-                        () -> SluiceServer.start(ServerConfig.defaults(data).withPort(port)),
-                        java.util.Objects::nonNull);
+                .until(() -> SluiceServer.start(ServerConfig.defaults(data).withPort(port)), Objects::nonNull);
     }
 
     /** Runs a loop of consumer {@code name} until it has handled {@code count} ticks, stops it; the ticks' numbers. */

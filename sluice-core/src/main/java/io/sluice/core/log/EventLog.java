@@ -13,6 +13,8 @@ import io.sluice.api.Envelope;
 import io.sluice.api.Event;
 import io.sluice.api.InvalidEventException;
 import io.sluice.api.Json;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -305,7 +307,7 @@ public final class EventLog implements AutoCloseable {
      * {@code null}), so the text is simply parsed again to find where the nulls lie.
      */
     private byte[] nullsFilledIn(byte[] bytes, int from, int to, boolean id, boolean time, ObjectNode document) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(to - from + 64);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(to - from + 64);
         int copied = from;
         try (JsonParser parser = Json.mapper().createParser(bytes, from, to - from)) {
             parser.nextToken(); // the object's start
@@ -324,7 +326,7 @@ public final class EventLog implements AutoCloseable {
                 }
                 parser.skipChildren();
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("an event parsed once could not be read again", e);
         }
         out.write(bytes, copied, to - copied);
