@@ -37,6 +37,8 @@ final class EsperFilters implements AutoCloseable {
                         Map.of(
                                 "event_type", String.class,
                                 "publisher_id", String.class,
+                                "timestamp", String.class,
+                                "sequence", Integer.class,
                                 "payload",
                                         Map.of(
                                                 "tenant_id", String.class,

@@ -33,11 +33,15 @@ public record Explanation(List<Lookup> lookups, List<Candidate> candidates, List
      * @param name the query's name
      * @param via the indexed path whose lookup found it, or null for a query in the residue
      *     (nothing in it can be looked up, so every document is checked against it)
+     * @param by how the lookup found it: {@code equality} (a value's hash entry, also for
+     *     {@code $in}), {@code pair} (the values of two paths), {@code interval} (a lower and an
+     *     upper bound containing the value), {@code bound} (a one-sided range bound),
+     *     {@code exists}; null for a query in the residue
      * @param evaluated whether anything was left to evaluate: false when the lookup's hit alone
      *     proves the query (an equality on a string, say), so no evaluation ran
      * @param matched whether the document matches it
      */
-    public record Candidate(String name, String via, boolean evaluated, boolean matched) {}
+    public record Candidate(String name, String via, String by, boolean evaluated, boolean matched) {}
 
     /** How many candidates had to be evaluated. */
     public int evaluated() {
@@ -60,8 +64,8 @@ public record Explanation(List<Lookup> lookups, List<Candidate> candidates, List
             values.getLast()[0]++;
         }
 
-        void candidate(String name, String via, boolean evaluated) {
-            candidates.add(new Candidate(name, via, evaluated, false));
+        void candidate(String name, String via, String by, boolean evaluated) {
+            candidates.add(new Candidate(name, via, by, evaluated, false));
         }
 
         void matched(String name) {
@@ -75,7 +79,7 @@ public record Explanation(List<Lookup> lookups, List<Candidate> candidates, List
             }
             List<Candidate> marked = new ArrayList<>(candidates.size());
             for (Candidate c : candidates) {
-                marked.add(new Candidate(c.name(), c.via(), c.evaluated(), matches.contains(c.name())));
+                marked.add(new Candidate(c.name(), c.via(), c.by(), c.evaluated(), matches.contains(c.name())));
             }
             return new Explanation(lookups, marked, matches);
         }

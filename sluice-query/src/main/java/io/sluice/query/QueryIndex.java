@@ -38,17 +38,23 @@ import java.util.function.Consumer;
  *
  * <p><b>Access predicates.</b> When a query is added, {@link #plan} picks one necessary
  * condition of it that an index can answer: an equality or {@code $all} element (hash by
- * path and value), an {@code $in} of scalars (one hash entry per value), a range bound
- * ({@code $gt}/{@code $gte} in an ordered map of lower bounds, {@code $lt}/{@code $lte} of
- * upper bounds, numbers and strings apart), {@code $exists: true}, or an {@code $or} whose
- * every branch has one (an entry per branch). Among the conjuncts of a query it picks the one
+ * path and value), an {@code $in} of scalars (one hash entry per value), a lower and an upper
+ * bound on one path as one interval (in an {@link IntervalTree}, numbers and strings apart,
+ * from one operator document or across {@code $and}), a lone range bound ({@code $gt}/{@code
+ * $gte} in an ordered map of lower bounds, {@code $lt}/{@code $lte} of upper bounds),
+ * {@code $exists: true}, or an {@code $or} whose every branch has one (an entry per branch). Among the conjuncts of a query it picks the one
  * expected to make it a candidate for the fewest events. For an equality that is the key's
  * share among all the equality keys queries use on that path, counted over every condition
  * a query could be indexed under, chosen or not ({@link #keyCounts}): event types repeat from
  * query to query, tenant ids rarely do. Ranges and {@code $exists} cost more than any
  * equality. As counts change, earlier choices can go stale (the first queries see every key
  * once), so the entries under a key are planned again each time its count doubles, at a cost
- * amortised to a constant per query. A query with no such condition goes to the residue,
+ * amortised to a constant per query. With few queries every key is seen about once and that
+ * share says nothing, so an equality costs the mean of its share and one over the distinct
+ * values queries use on its path (event types are few, tenant ids many). An interval costs its
+ * width against the spread of the values queries use on its path, at most 1: a lone bound
+ * (1.5) and {@code $exists} (2) cost more than any equality, {@code $in} (capped at 1) or
+ * interval, a narrow interval less than most equalities and a wide one more than a selective one. A query with no such condition goes to the residue,
  * which every document is checked against.
  *
  * <p><b>Pairs of equalities.</b> When the chosen condition is an equality (or {@code $in}) and
@@ -75,7 +81,11 @@ import java.util.function.Consumer;
  * lookups walked (walking the JSON tree is most of the cost of matching). The access
  * predicate being a necessary condition, the result is exactly a linear scan's (a property
  * test holds it to that). Range lookups are inclusive and use keys that order like the values
- * (possibly rounded), so rounding can add candidates but never lose one.
+ * (possibly rounded), so rounding can add candidates but never lose one. Interval lookups run
+ * once per path, after its leaves were walked: MongoDB lets the two bounds be met by different
+ * values (several leaves, or an array's elements), so a query is a candidate when its interval
+ * overlaps [lowest, highest] of the values seen, which for one value is "contains it", with
+ * both ends' inclusiveness checked exactly unless a key was rounded. A hit is evaluated.
  *
  * <p><b>Concurrency.</b> Writers are serialised by a lock; readers never lock. Each change
  * (a put, a remove, a whole batch) gets the next version number: new entries carry
@@ -98,6 +108,13 @@ public final class QueryIndex {
     private static final long IDLE = Long.MAX_VALUE; // a reader's version when not matching
     private static final PathIndex[] NO_PATHS = new PathIndex[0];
     private static final Comparator<String> CODE_POINT_ORDER = Values::compareStrings;
+
+    // How a candidate was found, as explain() reports it.
+    private static final String EQUALITY = "equality";
+    private static final String PAIR = "pair";
+    private static final String BOUND = "bound";
+    private static final String INTERVAL = "interval";
+    private static final String EXISTS = "exists";
 
     private final Object writeLock = new Object();
     private final Map<String, Entry> byName = new ConcurrentHashMap<>();
@@ -247,9 +264,12 @@ public final class QueryIndex {
                 if (s.explain != null) {
                     s.explain.lookUp(p.path.dotted());
                 }
+                s.beginPath();
                 p.path.forEachLeaf(document, s, s.memo);
+                s.endPath(p);
             }
             s.path = null; // the residue: found by no lookup
+            s.by = null;
             for (Entry e : residue) {
                 s.offer(e);
             }
@@ -263,6 +283,7 @@ public final class QueryIndex {
         synchronized (writeLock) {
             int eq = 0;
             int ranges = 0;
+            int intervals = 0;
             int exists = 0;
             for (PathIndex p : pathIndexes.values()) {
                 eq += p.eq.size();
@@ -272,6 +293,7 @@ public final class QueryIndex {
                     }
                 }
                 ranges += p.numLower.size() + p.numUpper.size() + p.strLower.size() + p.strUpper.size();
+                intervals += p.numIntervals.size() + p.strIntervals.size();
                 exists += p.exists.length;
             }
             return new Stats(
@@ -279,6 +301,7 @@ public final class QueryIndex {
                     pathIndexes.size(),
                     eq,
                     ranges,
+                    intervals,
                     exists,
                     residue.length,
                     unlinkPending.size(),
@@ -292,7 +315,8 @@ public final class QueryIndex {
      * @param queries number of queries
      * @param paths number of indexed field paths
      * @param hashKeys distinct (path, value) equality keys
-     * @param rangeKeys distinct range bounds
+     * @param rangeKeys distinct one-sided range bounds
+     * @param intervals distinct two-sided ranges (a lower and an upper bound on one path)
      * @param existsEntries queries indexed by {@code $exists: true}
      * @param residue queries checked against every document
      * @param pendingUnlink removed queries not yet unlinked
@@ -304,6 +328,7 @@ public final class QueryIndex {
             int paths,
             int hashKeys,
             int rangeKeys,
+            int intervals,
             int existsEntries,
             int residue,
             int pendingUnlink,
@@ -323,7 +348,7 @@ public final class QueryIndex {
     }
 
     /** Per-thread matching state: the candidate stamps and the leaf visitor. */
-    private static final class Scratch implements FieldPath.LeafTest {
+    private static final class Scratch implements FieldPath.LeafTest, IntervalTree.Visitor {
         private static final VarHandle READING;
 
         static {
@@ -348,6 +373,16 @@ public final class QueryIndex {
         long version;
         Consumer<String> sink;
         PathIndex path;
+        String by; // how the entries being offered were found, for explain()
+
+        // The path's lowest and highest values of each type bracket, for interval lookups.
+        int numbersSeen;
+        double numMin;
+        double numMax;
+        boolean numMinExact;
+        boolean numMaxExact;
+        String strMin;
+        String strMax;
 
         void begin(JsonNode document, long version, int capacity, Consumer<String> sink) {
             busy = true;
@@ -373,12 +408,73 @@ public final class QueryIndex {
             path = null;
         }
 
+        void beginPath() {
+            numbersSeen = 0;
+            strMin = null;
+            strMax = null;
+        }
+
+        /**
+         * Looks the path's values up among its intervals, once every leaf was walked. A query
+         * with a lower and an upper bound on a path matches when some value reaches the lower
+         * bound and some value (maybe another: several leaves, or an array's elements) the
+         * upper one, that is when its interval overlaps [lowest value, highest value]; for one
+         * value, when the interval contains it. A hit proves nothing (the values may differ),
+         * so the query is evaluated.
+         */
+        void endPath(PathIndex p) {
+            if (numbersSeen > 0) {
+                by = INTERVAL;
+                p.numIntervals.overlapping(numMin, numMinExact, numMax, numMaxExact, this);
+            }
+            if (strMin != null) {
+                by = INTERVAL;
+                p.strIntervals.overlapping(strMin, true, strMax, true, this);
+            }
+        }
+
+        @Override
+        public void visit(Object entry) {
+            offer((Entry) entry);
+        }
+
+        private void seeNumber(double key, boolean exact) {
+            if (numbersSeen++ == 0) {
+                numMin = numMax = key;
+                numMinExact = numMaxExact = exact;
+                return;
+            }
+            if (key < numMin) {
+                numMin = key;
+                numMinExact = exact;
+            } else if (key == numMin) {
+                numMinExact &= exact;
+            }
+            if (key > numMax) {
+                numMax = key;
+                numMaxExact = exact;
+            } else if (key == numMax) {
+                numMaxExact &= exact;
+            }
+        }
+
+        private void seeString(String t) {
+            if (strMin == null) {
+                strMin = strMax = t;
+            } else if (Values.compareStrings(t, strMin) < 0) {
+                strMin = t;
+            } else if (Values.compareStrings(t, strMax) > 0) {
+                strMax = t;
+            }
+        }
+
         @Override
         public boolean test(JsonNode leaf) {
             if (leaf == null) {
                 return false;
             }
             PathIndex p = path;
+            by = EXISTS;
             offerAll(p.exists);
             if (leaf.isArray()) {
                 for (JsonNode element : leaf) {
@@ -398,26 +494,38 @@ public final class QueryIndex {
             if (key != null) {
                 Entry[] bucket = p.eq.get(key);
                 if (bucket != null) {
+                    by = EQUALITY;
                     offerAll(bucket);
                 }
                 if (!p.seconds.isEmpty()) {
                     Seconds seconds = p.seconds.get(key);
                     if (seconds != null) {
+                        by = PAIR;
                         lookupPairs(seconds);
                     }
                 }
             }
             if (value.isNumber()) {
-                if (!p.numLower.isEmpty() || !p.numUpper.isEmpty()) {
+                boolean bounds = !p.numLower.isEmpty() || !p.numUpper.isEmpty();
+                if (bounds || !p.numIntervals.isEmpty()) {
                     double d = PathIndex.numberOrder(value);
-                    offerRanges(p.numLower.headMap(d, true).values());
-                    offerRanges(p.numUpper.tailMap(d, true).values());
+                    if (bounds) {
+                        by = BOUND;
+                        offerRanges(p.numLower.headMap(d, true).values());
+                        offerRanges(p.numUpper.tailMap(d, true).values());
+                    }
+                    seeNumber(d, PathIndex.exactOrder(value));
                 }
             } else if (value.isTextual()) {
-                if (!p.strLower.isEmpty() || !p.strUpper.isEmpty()) {
+                boolean bounds = !p.strLower.isEmpty() || !p.strUpper.isEmpty();
+                if (bounds || !p.strIntervals.isEmpty()) {
                     String t = value.textValue();
-                    offerRanges(p.strLower.headMap(t, true).values());
-                    offerRanges(p.strUpper.tailMap(t, true).values());
+                    if (bounds) {
+                        by = BOUND;
+                        offerRanges(p.strLower.headMap(t, true).values());
+                        offerRanges(p.strUpper.tailMap(t, true).values());
+                    }
+                    seeString(t);
                 }
             }
         }
@@ -498,7 +606,7 @@ public final class QueryIndex {
             }
             stamps[slot] = stamp;
             if (explain != null) {
-                explain.candidate(e.name, path == null ? null : path.path.dotted(), !e.check.always());
+                explain.candidate(e.name, path == null ? null : path.path.dotted(), by, !e.check.always());
             }
             if (e.check.test(document, memo)) {
                 sink.accept(e.name);
@@ -635,6 +743,7 @@ public final class QueryIndex {
             switch (a) {
                 case Access.Equal eq -> p.eq.compute(eq.key(), (k, bucket) -> append(bucket, e));
                 case Access.Bound b -> p.bounds(b).compute(b.key(), (k, bucket) -> append(bucket, e));
+                case Access.Within w -> p.intervals(w).add(w.interval(), e);
                 case Access.Present x -> p.exists = append(p.exists, e);
                 case Access.Pair pair -> {
                     p.seconds
@@ -660,6 +769,7 @@ public final class QueryIndex {
             switch (a) {
                 case Access.Equal eq -> p.eq.computeIfPresent(eq.key(), (k, bucket) -> without(bucket, e));
                 case Access.Bound b -> p.bounds(b).computeIfPresent(b.key(), (k, bucket) -> without(bucket, e));
+                case Access.Within w -> p.intervals(w).remove(w.interval(), e);
                 case Access.Present x -> p.exists = orEmpty(without(p.exists, e));
                 case Access.Pair pair -> {
                     Seconds seconds = p.seconds.get(pair.key());
@@ -740,6 +850,12 @@ public final class QueryIndex {
 
     /** Adds (+1) or takes away (-1) a query's equality keys from {@link #keyCounts}. */
     private void countKeys(Query query, int delta) {
+        values(query.root(), (path, value) -> {
+            Domain d = domains.computeIfAbsent(path, k -> new Domain());
+            if (d.count(value, delta)) {
+                domains.remove(path);
+            }
+        });
         options(query.root(), a -> {
             if (!(a instanceof Access.Equal eq)) {
                 return;
@@ -758,6 +874,111 @@ public final class QueryIndex {
                 keyCounts.remove(eq.path());
             }
         });
+    }
+
+    /** The values (numbers and strings) a query compares each path with. */
+    private static void values(Expr expr, java.util.function.BiConsumer<FieldPath, JsonNode> sink) {
+        switch (expr) {
+            case Expr.And and -> and.children().forEach(c -> values(c, sink));
+            case Expr.Or or -> or.children().forEach(c -> values(c, sink));
+            case Expr.Field f -> values(f.path(), f.cond(), sink);
+            default -> {}
+        }
+    }
+
+    private static void values(
+            FieldPath path, Expr.Cond cond, java.util.function.BiConsumer<FieldPath, JsonNode> sink) {
+        switch (cond) {
+            case Expr.Eq eq -> sink.accept(path, eq.value());
+            case Expr.In in -> in.values().forEach(v -> sink.accept(path, v));
+            case Expr.Cmp cmp -> sink.accept(path, cmp.value());
+            case Expr.All all -> all.conds().forEach(c -> values(path, c, sink));
+            case Expr.AllOf allOf -> allOf.conds().forEach(c -> values(path, c, sink));
+            default -> {}
+        }
+    }
+
+    /** Per path, the numbers and strings queries compare it with: how widely its values spread. */
+    private final Map<FieldPath, Domain> domains = new HashMap<>(); // under writeLock
+
+    /**
+     * The values the queries use on one path, counted, to estimate what share of the path's
+     * values an interval covers (its width against the spread of the values seen) and how many
+     * distinct values the path takes.
+     */
+    private static final class Domain {
+        final java.util.TreeMap<Double, int[]> numbers = new java.util.TreeMap<>();
+        final java.util.TreeMap<String, int[]> strings = new java.util.TreeMap<>(CODE_POINT_ORDER);
+
+        /** Counts a value in or out; true when nothing is left. */
+        boolean count(JsonNode value, int delta) {
+            if (value.isNumber()) {
+                count(numbers, PathIndex.numberOrder(value), delta);
+            } else if (value.isTextual()) {
+                count(strings, value.textValue(), delta);
+            }
+            return numbers.isEmpty() && strings.isEmpty();
+        }
+
+        private static <K> void count(java.util.TreeMap<K, int[]> values, K key, int delta) {
+            int[] c = values.computeIfAbsent(key, k -> new int[1]);
+            c[0] += delta;
+            if (c[0] <= 0) {
+                values.remove(key);
+            }
+        }
+
+        int distinct() {
+            return numbers.size() + strings.size();
+        }
+
+        /** The share of the seen numbers' spread that [low, high] covers, at least one value's. */
+        double share(double low, double high) {
+            double floor = 1.0 / Math.max(numbers.size(), 1);
+            if (numbers.size() < 2) {
+                return 1;
+            }
+            double spread = numbers.lastKey() - numbers.firstKey();
+            double width = Math.max(0, high - low);
+            if (!(spread > 0) || Double.isInfinite(spread) || Double.isNaN(width)) {
+                return 1;
+            }
+            return Math.min(1, Math.max(width / spread, floor));
+        }
+
+        /**
+         * The same for strings: each end placed between the lowest and highest string seen by
+         * its first code points after their common prefix (ISO times: the digits that differ).
+         */
+        double share(String low, String high) {
+            if (strings.size() < 2) {
+                return 1;
+            }
+            String first = strings.firstKey();
+            String last = strings.lastKey();
+            int common = 0;
+            while (common < first.length() && common < last.length() && first.charAt(common) == last.charAt(common)) {
+                common++;
+            }
+            double spread = position(last, common) - position(first, common);
+            if (!(spread > 0)) {
+                return 1;
+            }
+            double width = Math.max(0, position(high, common) - position(low, common));
+            return Math.min(1, Math.max(width / spread, 1.0 / strings.size()));
+        }
+
+        /** The string's place after {@code from} chars, as a fraction: 7 chars of base 128. */
+        private static double position(String s, int from) {
+            double p = 0;
+            double scale = 1;
+            for (int i = from; i < from + 7; i++) {
+                scale /= 128;
+                int c = i < s.length() ? Math.min(s.charAt(i), 127) : 0;
+                p += c * scale;
+            }
+            return p;
+        }
     }
 
     private static void options(Expr expr, Consumer<Access> sink) {
@@ -845,6 +1066,15 @@ public final class QueryIndex {
                 Plan best = null;
                 for (Expr child : and.children()) {
                     Plan c = best(child);
+                    if (c != null && c.betterThan(best)) {
+                        best = c;
+                    }
+                }
+                // Bounds on one path from several conjuncts ({$and: [{n: {$gte: 1}}, {n: {$lt: 5}}]}).
+                Map<FieldPath, List<Expr.Cmp>> bounds = new LinkedHashMap<>();
+                collectBounds(and, bounds);
+                for (Map.Entry<FieldPath, List<Expr.Cmp>> onPath : bounds.entrySet()) {
+                    Plan c = interval(onPath.getKey(), onPath.getValue());
                     if (c != null && c.betterThan(best)) {
                         best = c;
                     }
@@ -940,7 +1170,7 @@ public final class QueryIndex {
                     keys.addAll(c.access);
                     cost += c.cost;
                 }
-                yield new Plan(cost, List.copyOf(keys));
+                yield new Plan(Math.min(cost, 1), List.copyOf(keys)); // a share is at most all
             }
             case Expr.Cmp cmp -> {
                 JsonNode v = cmp.value();
@@ -975,7 +1205,14 @@ public final class QueryIndex {
                         best = candidate;
                     }
                 }
-                yield best;
+                List<Expr.Cmp> bounds = new ArrayList<>();
+                for (Expr.Cond c : allOf.conds()) {
+                    if (c instanceof Expr.Cmp cmp) {
+                        bounds.add(cmp);
+                    }
+                }
+                Plan within = interval(path, bounds);
+                yield within != null && within.betterThan(best) ? within : best;
             }
             case Expr.Regex r -> null;
             case Expr.Type t -> null;
@@ -1004,6 +1241,94 @@ public final class QueryIndex {
         return value.isTextual() || value.isBoolean();
     }
 
+    /** The comparisons of a conjunction's fields, by path, through nested conjunctions. */
+    private static void collectBounds(Expr.And and, Map<FieldPath, List<Expr.Cmp>> bounds) {
+        for (Expr child : and.children()) {
+            if (child instanceof Expr.And nested) {
+                collectBounds(nested, bounds);
+            } else if (child instanceof Expr.Field field) {
+                List<Expr.Cond> conds =
+                        field.cond() instanceof Expr.AllOf allOf ? allOf.conds() : List.of(field.cond());
+                for (Expr.Cond c : conds) {
+                    if (c instanceof Expr.Cmp cmp) {
+                        bounds.computeIfAbsent(field.path(), p -> new ArrayList<>())
+                                .add(cmp);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * An interval from a path's lower and upper bounds of one type bracket (numbers or
+     * strings), the tightest of each, or null when there is no such pair. Costed by its width
+     * against the spread of the values queries use on the path, at most 1, so that any
+     * interval is preferred to a one-sided bound, a narrow one to most equalities and a wide
+     * one loses to a selective equality. A hit proves nothing: the query is evaluated.
+     */
+    private Plan interval(FieldPath path, List<Expr.Cmp> bounds) {
+        Plan best = null;
+        for (boolean numbers : new boolean[] {true, false}) {
+            Expr.Cmp lower = null;
+            Expr.Cmp upper = null;
+            for (Expr.Cmp cmp : bounds) {
+                JsonNode v = cmp.value();
+                if (numbers ? !v.isNumber() : !v.isTextual()) {
+                    continue;
+                }
+                if (cmp.op().lower()) {
+                    lower = tighter(lower, cmp, +1);
+                } else {
+                    upper = tighter(upper, cmp, -1);
+                }
+            }
+            if (lower == null || upper == null) {
+                continue;
+            }
+            Domain domain = domains.get(path);
+            Plan plan;
+            if (numbers) {
+                double low = PathIndex.numberOrder(lower.value());
+                double high = PathIndex.numberOrder(upper.value());
+                boolean lowInclusive = lower.op().inclusive() || !PathIndex.exactOrder(lower.value());
+                boolean highInclusive = upper.op().inclusive() || !PathIndex.exactOrder(upper.value());
+                plan = new Plan(
+                        domain == null ? 1 : domain.share(low, high),
+                        List.of(new Access.Within(path, low, lowInclusive, high, highInclusive)));
+            } else {
+                String low = lower.value().textValue();
+                String high = upper.value().textValue();
+                plan = new Plan(
+                        domain == null ? 1 : domain.share(low, high),
+                        List.of(new Access.Within(
+                                path,
+                                low,
+                                lower.op().inclusive(),
+                                high,
+                                upper.op().inclusive())));
+            }
+            if (plan.betterThan(best)) {
+                best = plan;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * The tighter of two bounds of the same direction: the higher lower bound ({@code sign}
+     * +1) or the lower upper bound (-1); at equal values the exclusive one.
+     */
+    private static Expr.Cmp tighter(Expr.Cmp current, Expr.Cmp other, int sign) {
+        if (current == null) {
+            return other;
+        }
+        int c = Values.compare(other.value(), current.value()) * sign;
+        if (c > 0 || (c == 0 && !other.op().inclusive())) {
+            return other;
+        }
+        return current;
+    }
+
     private Plan equality(FieldPath path, JsonNode value) {
         Object key = Values.hashKey(value);
         if (key == null) {
@@ -1012,7 +1337,12 @@ public final class QueryIndex {
         KeyCounts counts = keyCounts.get(path);
         int count = counts == null ? 0 : counts.count(key);
         int total = counts == null ? 0 : counts.total;
-        return new Plan((double) Math.max(count, 1) / Math.max(total, 1), List.of(new Access.Equal(path, key)));
+        int distinct = counts == null ? 1 : Math.max(counts.byKey.size(), 1);
+        double share = (double) Math.max(count, 1) / Math.max(total, 1);
+        // With few queries every key is seen about once, whatever the path: the share says
+        // nothing then. 1/distinct values (the uniform estimate) tells a path whose queries
+        // name few values (event types) from one whose queries name many (tenant ids).
+        return new Plan((share + 1.0 / distinct) / 2, List.of(new Access.Equal(path, key)));
     }
 
     /** One place a query is indexed. */
@@ -1023,6 +1353,20 @@ public final class QueryIndex {
 
         /** A range bound: lower ({@code $gt}, {@code $gte}) or upper; key is a Double or a String. */
         record Bound(FieldPath path, boolean lower, Object key) implements Access {}
+
+        /**
+         * A lower and an upper bound on one path, as one interval; the keys are both Doubles or
+         * both Strings. An end whose key is rounded from its value is inclusive.
+         */
+        record Within(FieldPath path, Object low, boolean lowInclusive, Object high, boolean highInclusive)
+                implements Access {
+            <K> IntervalTree.Interval<K> interval() {
+                @SuppressWarnings("unchecked")
+                IntervalTree.Interval<K> i =
+                        new IntervalTree.Interval<>((K) low, lowInclusive, (K) high, highInclusive);
+                return i;
+            }
+        }
 
         record Present(FieldPath path) implements Access {}
 
@@ -1038,6 +1382,8 @@ public final class QueryIndex {
         final ConcurrentSkipListMap<Double, Entry[]> numUpper = new ConcurrentSkipListMap<>();
         final ConcurrentSkipListMap<String, Entry[]> strLower = new ConcurrentSkipListMap<>(CODE_POINT_ORDER);
         final ConcurrentSkipListMap<String, Entry[]> strUpper = new ConcurrentSkipListMap<>(CODE_POINT_ORDER);
+        final IntervalTree<Double> numIntervals = new IntervalTree<>(Double::compare);
+        final IntervalTree<String> strIntervals = new IntervalTree<>(CODE_POINT_ORDER);
         volatile Entry[] exists = NO_ENTRIES;
         /** Entries indexed under two equalities: by this path's key, then second path and key. */
         final ConcurrentHashMap<Object, Seconds> seconds = new ConcurrentHashMap<>();
@@ -1055,6 +1401,32 @@ public final class QueryIndex {
             Object map =
                     b.key() instanceof Double ? (b.lower() ? numLower : numUpper) : (b.lower() ? strLower : strUpper);
             return (ConcurrentSkipListMap<K, Entry[]>) map;
+        }
+
+        @SuppressWarnings("unchecked")
+        <K> IntervalTree<K> intervals(Access.Within w) {
+            return (IntervalTree<K>) (w.low() instanceof Double ? numIntervals : strIntervals);
+        }
+
+        /**
+         * Whether {@link #numberOrder} is the number itself, so that two numbers with equal
+         * keys are equal: a double other than NaN, or an integer of at most 53 bits.
+         */
+        static boolean exactOrder(JsonNode v) {
+            if (v.isDouble() || v.isFloat()) {
+                return !Double.isNaN(v.doubleValue());
+            }
+            if (v.isInt() || v.isShort()) {
+                return true;
+            }
+            if (v.isLong() || v.isBigInteger()) {
+                if (!v.canConvertToLong()) {
+                    return false;
+                }
+                long l = v.longValue();
+                return l >= -(1L << 53) && l <= (1L << 53);
+            }
+            return false; // BigDecimal
         }
 
         /** A double ordering like the number; NaN (below every number in MongoDB) first. */

@@ -212,4 +212,159 @@ final class JsonArbitraries {
         map.forEach(o::set);
         return o;
     }
+
+    // ------------------------------------------------------------------ range-heavy sets
+
+    private static final List<String> RANGE_PATHS = List.of("n", "t", "a.n");
+
+    /**
+     * Values ranges are compared with: small integers (negative too), doubles between them,
+     * integers beyond 2^53 (which doubles round), ISO times and other strings, and a few of
+     * other types.
+     */
+    static Arbitrary<JsonNode> rangeValue() {
+        return Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(5, Arbitraries.integers().between(-3, 6).map(F::numberNode)),
+                net.jqwik.api.Tuple.of(
+                        2, Arbitraries.of(-1.5, 0.5, 2.0, 2.5, 4.999).map(F::numberNode)),
+                net.jqwik.api.Tuple.of(
+                        2,
+                        Arbitraries.longs()
+                                .between((1L << 53) - 1, (1L << 53) + 3)
+                                .map(F::numberNode)),
+                net.jqwik.api.Tuple.of(
+                        1,
+                        Arbitraries.of(9007199254740993.0, 9007199254740992.0).map(F::numberNode)),
+                net.jqwik.api.Tuple.of(
+                        3,
+                        Arbitraries.of(
+                                        "2026-12-01T10:00:00Z",
+                                        "2026-12-01T10:00:05Z",
+                                        "2026-12-01T10:00:05.5Z",
+                                        "2026-12-01T10:01:00Z",
+                                        "2026-12-02T00:00:00Z",
+                                        "b",
+                                        "")
+                                .map(F::textNode)),
+                net.jqwik.api.Tuple.of(1, Arbitraries.of(true, false).map(F::booleanNode)),
+                net.jqwik.api.Tuple.of(1, Arbitraries.just(F.nullNode())));
+    }
+
+    /**
+     * Queries mostly of two-sided ranges: every combination of open and closed ends, in one
+     * operator document or across {@code $and}, equal and inverted bounds, sometimes beside an
+     * equality or inside {@code $or}, {@code $not} and {@code $elemMatch}.
+     */
+    static Arbitrary<JsonNode> rangeQuery() {
+        Arbitrary<JsonNode> oneWindow = window();
+        Arbitrary<String> lowerOp = Arbitraries.of("$gt", "$gte");
+        Arbitrary<String> upperOp = Arbitraries.of("$lt", "$lte");
+        Arbitrary<JsonNode> split = Combinators.combine(
+                        Arbitraries.of(RANGE_PATHS), lowerOp, rangeValue(), upperOp, rangeValue())
+                .as((path, lo, a, hi, b) -> {
+                    ObjectNode q = F.objectNode();
+                    q.putArray("$and")
+                            .add(F.objectNode().set(path, F.objectNode().set(lo, a)))
+                            .add(F.objectNode().set(path, F.objectNode().set(hi, b)));
+                    return q;
+                });
+        Arbitrary<JsonNode> withEquality = Combinators.combine(oneWindow, Arbitraries.of("n", "t", "e"), rangeValue())
+                .as((w, path, v) -> {
+                    ObjectNode q = ((ObjectNode) w).deepCopy();
+                    if (!q.has(path)) {
+                        q.set(path, v);
+                    }
+                    return q;
+                });
+        Arbitrary<JsonNode> wrapped = Combinators.combine(
+                        Arbitraries.of("$or", "$not", "$elemMatch", "oneSided"), oneWindow, oneWindow)
+                .as((kind, w1, w2) -> {
+                    String path = w1.fieldNames().next();
+                    return switch (kind) {
+                        case "$or" ->
+                            F.objectNode().set("$or", F.arrayNode().add(w1).add(w2));
+                        case "$not" -> F.objectNode().set(path, F.objectNode().set("$not", w1.get(path)));
+                        case "$elemMatch" ->
+                            F.objectNode().set(path, F.objectNode().set("$elemMatch", w1.get(path)));
+                        default -> {
+                            ObjectNode ops = (ObjectNode) w1.get(path);
+                            ObjectNode q = F.objectNode();
+                            q.set(
+                                    path,
+                                    F.objectNode()
+                                            .set(
+                                                    ops.fieldNames().next(),
+                                                    ops.elements().next()));
+                            yield q;
+                        }
+                    };
+                });
+        return Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(5, oneWindow),
+                net.jqwik.api.Tuple.of(2, split),
+                net.jqwik.api.Tuple.of(2, withEquality),
+                net.jqwik.api.Tuple.of(2, wrapped));
+    }
+
+    /** A path's lower and upper bound in one operator document: {@code {n: {$gte: 1, $lt: 3}}}. */
+    static Arbitrary<JsonNode> window() {
+        Arbitrary<String> lowerOp = Arbitraries.of("$gt", "$gte");
+        Arbitrary<String> upperOp = Arbitraries.of("$lt", "$lte");
+        Arbitrary<JsonNode> window = Combinators.combine(
+                        lowerOp,
+                        rangeValue(),
+                        upperOp,
+                        rangeValue(),
+                        Arbitraries.integers().between(0, 99))
+                .as((lo, a, hi, b, shape) -> {
+                    JsonNode upper = shape < 30 ? a : b; // often the same value: equal bounds
+                    ObjectNode ops = F.objectNode().set(lo, a);
+                    ops.set(hi, upper);
+                    return ops;
+                });
+        return Combinators.combine(Arbitraries.of(RANGE_PATHS), window)
+                .as((path, ops) -> F.objectNode().set(path, ops));
+    }
+
+    /** Documents whose range paths ({@code n}, {@code t}) each hold one scalar, or nothing. */
+    static Arbitrary<JsonNode> scalarRangeDocument() {
+        return Arbitraries.maps(Arbitraries.of("n", "t"), rangeValue())
+                .ofMaxSize(2)
+                .map(JsonArbitraries::objectOf);
+    }
+
+    /**
+     * Documents for range queries: each path missing, null, a value, or an array of values
+     * (elements inside and outside an interval, one element per bound), {@code a} sometimes an
+     * array of documents so that {@code a.n} reaches several leaves.
+     */
+    static Arbitrary<JsonNode> rangeDocuments() {
+        Arbitrary<JsonNode> leaf = Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(5, rangeValue()),
+                net.jqwik.api.Tuple.of(2, rangeValue().list().ofMaxSize(3).map(JsonArbitraries::arrayOf)),
+                net.jqwik.api.Tuple.of(
+                        1,
+                        rangeValue()
+                                .list()
+                                .ofMaxSize(2)
+                                .map(JsonArbitraries::arrayOf)
+                                .list()
+                                .ofMaxSize(2)
+                                .map(JsonArbitraries::arrayOf)));
+        Arbitrary<JsonNode> inner =
+                Arbitraries.maps(Arbitraries.of("n", "t"), leaf).ofMaxSize(2).map(JsonArbitraries::objectOf);
+        Arbitrary<JsonNode> a =
+                Arbitraries.oneOf(inner, inner.list().ofMinSize(1).ofMaxSize(3).map(JsonArbitraries::arrayOf));
+        return Combinators.combine(
+                        Arbitraries.maps(Arbitraries.of("n", "t", "e"), leaf).ofMaxSize(3),
+                        a,
+                        Arbitraries.of(true, false))
+                .as((top, nested, withA) -> {
+                    ObjectNode o = (ObjectNode) objectOf(top);
+                    if (withA) {
+                        o.set("a", nested);
+                    }
+                    return o;
+                });
+    }
 }

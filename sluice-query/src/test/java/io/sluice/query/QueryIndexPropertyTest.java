@@ -90,6 +90,70 @@ class QueryIndexPropertyTest {
         assertIndexMatchesScan(queries, documents);
     }
 
+    @Property(tries = 300)
+    void rangeHeavySetsMatchExactlyWhatALinearScanMatches(
+            @ForAll("rangeQuerySets") List<JsonNode> queries, @ForAll("rangeDocumentLists") List<JsonNode> documents) {
+        assertIndexMatchesScan(queries, documents);
+    }
+
+    @Property(tries = 150)
+    void intervalsStayExactThroughRemovalsAndReplacements(
+            @ForAll("rangeQuerySets") List<JsonNode> first,
+            @ForAll("rangeQuerySets") List<JsonNode> second,
+            @ForAll("rangeDocumentLists") List<JsonNode> documents) {
+        assertExactThroughRemovalsAndReplacements(first, second, documents);
+    }
+
+    /**
+     * On a document whose path holds one scalar, an interval hit is a match of the interval:
+     * the lookup checks both ends exactly (rounded keys aside), so candidates stay as few as
+     * the matches. Dropping either end's check makes candidates that do not match.
+     */
+    @Property(tries = 300)
+    void anIntervalHitOnOneScalarIsInsideTheInterval(
+            @ForAll("windowSets") List<JsonNode> queries, @ForAll("scalarDocumentLists") List<JsonNode> documents) {
+        Map<String, Query> compiled = compile(queries);
+        QueryIndex index = new QueryIndex();
+        index.putAll(compiled);
+        for (JsonNode doc : documents) {
+            for (Explanation.Candidate c : index.explain(doc).candidates()) {
+                if (!"interval".equals(c.by())) {
+                    continue;
+                }
+                JsonNode value = doc.get(c.via());
+                boolean rounded = value.isIntegralNumber() && Math.abs(value.asDouble()) >= 0x1p53
+                        || queryValueRounded(compiled.get(c.name()));
+                if (!rounded) {
+                    assertThat(c.matched()).as("%s on %s", c, doc).isTrue();
+                }
+            }
+        }
+    }
+
+    private static boolean queryValueRounded(Query q) {
+        return q.toString().matches(".*\\b900719925474099[0-9].*");
+    }
+
+    @Provide
+    Arbitrary<List<JsonNode>> rangeQuerySets() {
+        return JsonArbitraries.rangeQuery().list().ofMinSize(1).ofMaxSize(25);
+    }
+
+    @Provide
+    Arbitrary<List<JsonNode>> rangeDocumentLists() {
+        return JsonArbitraries.rangeDocuments().list().ofMinSize(1).ofMaxSize(15);
+    }
+
+    @Provide
+    Arbitrary<List<JsonNode>> windowSets() {
+        return JsonArbitraries.window().list().ofMinSize(1).ofMaxSize(25);
+    }
+
+    @Provide
+    Arbitrary<List<JsonNode>> scalarDocumentLists() {
+        return JsonArbitraries.scalarRangeDocument().list().ofMinSize(1).ofMaxSize(15);
+    }
+
     private static void assertIndexMatchesScan(List<JsonNode> queries, List<JsonNode> documents) {
         Map<String, Query> compiled = compile(queries);
         QueryIndex index = new QueryIndex();

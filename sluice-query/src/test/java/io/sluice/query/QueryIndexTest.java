@@ -53,9 +53,9 @@ class QueryIndexTest {
         assertThat(explained.lookups()).containsExactly(new Explanation.Lookup("payload.tenant_id", 1));
         assertThat(explained.candidates())
                 .containsExactlyInAnyOrder(
-                        new Explanation.Candidate("tenant", "payload.tenant_id", false, true),
-                        new Explanation.Candidate("tenantAndCpus", "payload.tenant_id", true, false),
-                        new Explanation.Candidate("regex", null, true, true));
+                        new Explanation.Candidate("tenant", "payload.tenant_id", "equality", false, true),
+                        new Explanation.Candidate("tenantAndCpus", "payload.tenant_id", "equality", true, false),
+                        new Explanation.Candidate("regex", null, null, true, true));
         assertThat(explained.evaluated()).isEqualTo(2);
         assertThat(explained.matches()).containsExactlyInAnyOrder("tenant", "regex");
 
@@ -83,7 +83,7 @@ class QueryIndexTest {
         Explanation explained = index.explain(json("{\"host\":\"h1\",\"type\":\"u7\"}"));
         assertThat(explained.candidates())
                 .as("a candidate only for the query naming the event's type, proven by the lookups")
-                .containsExactly(new Explanation.Candidate("h7", "type", false, true)); // the rarer key first
+                .containsExactly(new Explanation.Candidate("h7", "type", "pair", false, true)); // the rarer key first
         assertThat(index.match(json("{\"host\":\"h1\",\"type\":\"x\"}"))).isEmpty();
         assertThat(index.match(json("{\"host\":[\"h2\",\"h1\"],\"type\":[\"t3\",\"t5\"]}")))
                 .containsExactlyInAnyOrder("h3", "h5", "other");
@@ -132,8 +132,8 @@ class QueryIndexTest {
         assertThat(index.explain(event).candidates())
                 .filteredOn(c -> c.name().matches("[abc]"))
                 .containsExactlyInAnyOrder(
-                        new Explanation.Candidate("a", "zone", false, true),
-                        new Explanation.Candidate("c", "zone", false, true));
+                        new Explanation.Candidate("a", "zone", "pair", false, true),
+                        new Explanation.Candidate("c", "zone", "pair", false, true));
         index.remove("a");
         assertThat(index.match(event)).contains("c").doesNotContain("a", "b");
     }
@@ -151,7 +151,10 @@ class QueryIndexTest {
         QueryIndex.Stats stats = index.stats();
         assertThat(stats.residue()).isEqualTo(2); // the regex and the empty query
         assertThat(stats.hashKeys()).isEqualTo(4); // event_type, tenant, host x2
-        assertThat(stats.rangeKeys()).isEqualTo(1);
+        assertThat(stats.rangeKeys()).isZero();
+        assertThat(stats.intervals())
+                .as("the two bounds on memory_mb as one interval")
+                .isEqualTo(1);
         assertThat(stats.existsEntries()).isEqualTo(1);
 
         assertThat(index.match(json("{\"event_type\":\"compute.instance.create.end\",\"payload\":{\"vcpus\":2,"
@@ -290,6 +293,56 @@ class QueryIndexTest {
         assertThat(matched.get()).isGreaterThan(10);
         index.put("last", Query.parse("{\"type\":\"t\"}"));
         assertThat(index.stats().pendingUnlink()).isZero();
+    }
+
+    @Test
+    void intervalsComeAndGoWhileOtherThreadsMatch() throws Exception {
+        QueryIndex index = new QueryIndex();
+        for (int i = 0; i < 200; i++) { // windows of three around every value 0..599
+            index.put("w" + i, Query.parse("{\"n\":{\"$gte\":" + 3 * i + ",\"$lt\":" + (3 * i + 3) + "}}"));
+        }
+        index.put("stable", Query.parse("{\"n\":{\"$gt\":99,\"$lte\":101}}"));
+        JsonNode event = json("{\"n\":100}");
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<String> failure = new AtomicReference<>();
+        Runnable reader = () -> {
+            while (!stop.get() && failure.get() == null) {
+                Set<String> hits = new HashSet<>(index.match(event));
+                if (!hits.contains("stable") || !hits.contains("w33") || hits.size() > 3) {
+                    failure.set("wrong answer: " + hits); // w33 = [99, 102); "flip" also holds 100
+                }
+            }
+        };
+        Thread r1 = Thread.ofPlatform().start(reader);
+        Thread r2 = Thread.ofPlatform().start(reader);
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(2));
+        int changes = 0;
+        while (Instant.now().isBefore(deadline) && failure.get() == null) {
+            int i = changes++ % 200;
+            if (i != 33) {
+                index.put("w" + i, Query.parse("{\"n\":{\"$gte\":" + 3 * i + ",\"$lt\":" + (3 * i + 3) + "}}"));
+            }
+            if (changes % 2 == 0) {
+                index.put("flip", Query.parse("{\"n\":{\"$gte\":100,\"$lte\":100}}"));
+            } else {
+                index.remove("flip");
+            }
+        }
+        stop.set(true);
+        r1.join();
+        r2.join();
+        assertThat(failure.get()).isNull();
+        assertThat(changes).isGreaterThan(100);
+        index.remove("flip");
+        index.put("last", Query.parse("{\"n\":{\"$gte\":1000,\"$lt\":1001}}"));
+        assertThat(index.stats().pendingUnlink()).isZero();
+        assertThat(index.stats().intervals())
+                .as("one interval per window, none left behind")
+                .isEqualTo(202);
+        assertThat(index.match(json("{\"n\":1000}"))).containsExactly("last");
+        assertThat(index.match(json("{\"n\":[1000, 590]}")))
+                .as("on an array the bounds may be met by different elements: 1000 >= 597, 590 < 600")
+                .containsExactlyInAnyOrder("last", "w196", "w197", "w198", "w199");
     }
 
     /**

@@ -97,9 +97,13 @@ public final class Notifications {
         return endOfDayExists.expand(random, base);
     }
 
+    /** Notifications in a {@link #stream} carry their position in it, modulo this, as {@code sequence}. */
+    public static final int SEQUENCES = 10_000;
+
     /**
      * A stream of notifications: sequences of random templates, each starting a little after the
-     * previous one, deterministic for a seed.
+     * previous one, deterministic for a seed. Each carries a top-level {@code sequence} number,
+     * its position in the stream modulo {@link #SEQUENCES}, for queries over a numeric window.
      */
     public Iterator<ObjectNode> stream(long seed, Instant start) {
         Random random = new Random(seed);
@@ -107,6 +111,7 @@ public final class Notifications {
             private final List<ObjectNode> pending = new ArrayList<>();
             private Instant clock = start;
             private int next;
+            private long taken;
 
             @Override
             public boolean hasNext() {
@@ -121,7 +126,9 @@ public final class Notifications {
                     clock = clock.plusMillis(1 + random.nextInt(2_000));
                     pending.addAll(sequence(random, clock));
                 }
-                return pending.get(next++);
+                ObjectNode n = pending.get(next++);
+                n.put("sequence", (int) (taken++ % SEQUENCES));
+                return n;
             }
         };
     }

@@ -5,8 +5,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.query.Query;
 import io.sluice.query.QueryIndex;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 
 /**
@@ -26,6 +30,11 @@ import java.util.Random;
  *   <tr><td>5%</td><td>{@code {payload.host: H, payload.memory_mb: {$gt: m}}}</td></tr>
  *   <tr><td>1%</td><td>{@code {payload.tenant_id: T, payload.display_name: {$regex: "^server-1"}}}</td></tr>
  * </table>
+ *
+ * <p>The {@link Shape#RANGES} set is range-heavy: 15% narrow windows on a number,
+ * {@code {sequence: {$gte: lo, $lt: lo + w}}} (w from 1 to 5 over 0 to 9,999), 15% windows of 1 to
+ * 10 seconds on the notification's time, {@code {timestamp: {$gte: A, $lt: B}}} (over the first
+ * hour of the stream; OpenStack's times compare as strings), and 70% the mix above.
  *
  * <p>Tenants and hosts are drawn from a universe that grows with the number of queries (at
  * least the pools events use, else one tenant per two queries and one host per ten): more
@@ -56,7 +65,9 @@ public final class QueryWorkload {
         TENANTS(75),
         PUBLISHER_AND_OS_TYPE(85),
         HOST_AND_MEMORY(94),
-        TENANT_AND_NAME(99);
+        TENANT_AND_NAME(99),
+        /** Narrow numeric and time windows, 30%, mixed with the rest (see above). */
+        RANGES(-2);
 
         private final int dice;
 
@@ -87,7 +98,15 @@ public final class QueryWorkload {
         List<GeneratedQuery> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             int dice = r.nextInt(100);
-            out.add(one("q" + i, shape == Shape.MIXED ? dice : shape.dice, r, eventTypes, tenants, hosts));
+            if (shape == Shape.RANGES && dice < 30) {
+                out.add(window("q" + i, dice < 15, r));
+                continue;
+            }
+            if (shape == Shape.RANGES) {
+                dice = r.nextInt(100);
+            }
+            boolean mixed = shape == Shape.MIXED || shape == Shape.RANGES;
+            out.add(one("q" + i, mixed ? dice : shape.dice, r, eventTypes, tenants, hosts));
         }
         return out;
     }
@@ -137,6 +156,30 @@ public final class QueryWorkload {
             q.put("payload.tenant_id", tenant);
             q.putObject("payload.display_name").put("$regex", "^server-1");
             epl = "payload.tenant_id=" + s(tenant) + ", payload.display_name regexp 'server-1.*'";
+        }
+        return new GeneratedQuery(name, q, epl);
+    }
+
+    private static final Instant STREAM_START = Instant.parse("2014-05-20T00:00:00Z");
+    private static final DateTimeFormatter OPENSTACK_TIME = DateTimeFormatter.ofPattern(
+                    "yyyy-MM-dd HH:mm:ss.SSSSSS", Locale.ROOT)
+            .withZone(ZoneOffset.UTC);
+
+    /** A narrow window on the sequence number or on the time, with Esper's one-range form. */
+    private static GeneratedQuery window(String name, boolean numeric, Random r) {
+        ObjectNode q = MAPPER.createObjectNode();
+        String epl;
+        if (numeric) {
+            int lo = r.nextInt(Notifications.SEQUENCES);
+            int hi = lo + 1 + r.nextInt(5);
+            q.putObject("sequence").put("$gte", lo).put("$lt", hi);
+            epl = "sequence in [" + lo + ":" + hi + ")";
+        } else {
+            Instant from = STREAM_START.plusMillis(r.nextInt(3_600_000));
+            String lo = OPENSTACK_TIME.format(from);
+            String hi = OPENSTACK_TIME.format(from.plusSeconds(1 + r.nextInt(10)));
+            q.putObject("timestamp").put("$gte", lo).put("$lt", hi);
+            epl = "timestamp in [" + s(lo) + ":" + s(hi) + ")";
         }
         return new GeneratedQuery(name, q, epl);
     }

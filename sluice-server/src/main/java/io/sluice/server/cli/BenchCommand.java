@@ -10,6 +10,8 @@ import io.sluice.testkit.QueryWorkload;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,6 +86,14 @@ final class BenchCommand implements Runnable {
                         "Queries of one shape only, or the mix: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
         QueryWorkload.Shape shape;
 
+        @Option(
+                names = "--write",
+                paramLabel = "DIR",
+                description =
+                        "Write the workload instead of measuring: DIR/events.ndjson and DIR/queries-N.ndjson"
+                                + " for each size, for `sluice match --queries DIR/queries-N.ndjson --count DIR/events.ndjson`.")
+        Path write;
+
         @Override
         public Integer call() throws IOException {
             if (events < 1 || seconds <= 0) {
@@ -91,6 +101,9 @@ final class BenchCommand implements Runnable {
             }
             PrintWriter out = spec.commandLine().getOut();
             Notifications notifications = Notifications.load();
+            if (write != null) {
+                return write(notifications, out);
+            }
             // Kept as bytes and parsed again after each index is built, so that every query
             // count finds the event trees laid out as a parser leaves them, not moved about by
             // the collections a large index's building causes.
@@ -153,6 +166,36 @@ final class BenchCommand implements Runnable {
                         work[2]);
                 out.flush();
                 queries.clear();
+            }
+            return 0;
+        }
+
+        /** Writes the events and each size's queries (PySeps documents) as NDJSON files. */
+        private int write(Notifications notifications, PrintWriter out) throws IOException {
+            Files.createDirectories(write);
+            Path eventsFile = write.resolve("events.ndjson");
+            try (var w = Files.newBufferedWriter(eventsFile)) {
+                for (ObjectNode event : notifications.take(events, seed)) {
+                    w.write(Json.mapper().writeValueAsString(event));
+                    w.newLine();
+                }
+            }
+            out.println(eventsFile);
+            for (int count : counts) {
+                if (count < 1) {
+                    throw new InvalidInputException("--queries: sizes must be positive, not " + count);
+                }
+                Path queriesFile = write.resolve("queries-" + count + ".ndjson");
+                try (var w = Files.newBufferedWriter(queriesFile)) {
+                    for (QueryWorkload.GeneratedQuery q :
+                            QueryWorkload.generate(count, seed, notifications.eventTypes(), shape)) {
+                        ObjectNode doc = Json.mapper().createObjectNode().put("name", q.name());
+                        doc.set("query", q.query());
+                        w.write(Json.mapper().writeValueAsString(doc));
+                        w.newLine();
+                    }
+                }
+                out.println(queriesFile);
             }
             return 0;
         }

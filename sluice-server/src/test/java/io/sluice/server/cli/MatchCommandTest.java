@@ -71,10 +71,26 @@ class MatchCommandTest {
         assertThat(lines.get(0))
                 .isEqualTo("{\"line\":1,\"lookups\":[{\"path\":\"@fields.priority\",\"values\":1}],"
                         + "\"candidates\":[{\"name\":\"NonInformational\",\"via\":\"@fields.priority\","
-                        + "\"evaluated\":false,\"matched\":true},"
-                        + "{\"name\":\"Everything\",\"via\":null,\"evaluated\":false,\"matched\":true}],"
+                        + "\"by\":\"equality\",\"evaluated\":false,\"matched\":true},"
+                        + "{\"name\":\"Everything\",\"via\":null,\"by\":null,\"evaluated\":false,\"matched\":true}],"
                         + "\"matches\":[\"NonInformational\",\"Everything\"]}");
         assertThat(lines.get(2)).startsWith("{\"line\":4,").contains("\"name\":\"NonInformational\"");
+
+        Path windows = file(
+                "windows.ndjson",
+                "{\"name\":\"w1\",\"query\":{\"n\":{\"$gte\":10,\"$lt\":13}}}\n"
+                        + "{\"name\":\"w2\",\"query\":{\"n\":{\"$gte\":13,\"$lt\":16}}}\n");
+        Result intervals = run(
+                "match",
+                "--queries",
+                windows.toString(),
+                "--explain",
+                file("n.ndjson", "{\"n\":13}\n").toString());
+        assertThat(intervals.out().strip())
+                .as("an interval hit shows as such; the window that ends before 13 is not a candidate")
+                .isEqualTo(
+                        "{\"line\":1,\"lookups\":[{\"path\":\"n\",\"values\":1}],\"candidates\":[{\"name\":\"w2\","
+                                + "\"via\":\"n\",\"by\":\"interval\",\"evaluated\":true,\"matched\":true}],\"matches\":[\"w2\"]}");
 
         Result withCount = run("match", "--queries", queries.toString(), "--explain", "--count", events.toString());
         assertThat(withCount.exit()).isEqualTo(2);
