@@ -18,9 +18,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Queue;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -474,8 +476,10 @@ public final class QueryIndex {
                 return false;
             }
             PathIndex p = path;
-            by = EXISTS;
-            offerAll(p.exists);
+            if (p.exists.length > 0) {
+                by = EXISTS;
+                offerAll(p.exists);
+            }
             if (leaf.isArray()) {
                 for (JsonNode element : leaf) {
                     lookup(p, element);
@@ -877,7 +881,7 @@ public final class QueryIndex {
     }
 
     /** The values (numbers and strings) a query compares each path with. */
-    private static void values(Expr expr, java.util.function.BiConsumer<FieldPath, JsonNode> sink) {
+    private static void values(Expr expr, BiConsumer<FieldPath, JsonNode> sink) {
         switch (expr) {
             case Expr.And and -> and.children().forEach(c -> values(c, sink));
             case Expr.Or or -> or.children().forEach(c -> values(c, sink));
@@ -886,8 +890,7 @@ public final class QueryIndex {
         }
     }
 
-    private static void values(
-            FieldPath path, Expr.Cond cond, java.util.function.BiConsumer<FieldPath, JsonNode> sink) {
+    private static void values(FieldPath path, Expr.Cond cond, BiConsumer<FieldPath, JsonNode> sink) {
         switch (cond) {
             case Expr.Eq eq -> sink.accept(path, eq.value());
             case Expr.In in -> in.values().forEach(v -> sink.accept(path, v));
@@ -907,8 +910,8 @@ public final class QueryIndex {
      * distinct values the path takes.
      */
     private static final class Domain {
-        final java.util.TreeMap<Double, int[]> numbers = new java.util.TreeMap<>();
-        final java.util.TreeMap<String, int[]> strings = new java.util.TreeMap<>(CODE_POINT_ORDER);
+        final TreeMap<Double, int[]> numbers = new TreeMap<>();
+        final TreeMap<String, int[]> strings = new TreeMap<>(CODE_POINT_ORDER);
 
         /** Counts a value in or out; true when nothing is left. */
         boolean count(JsonNode value, int delta) {
@@ -920,7 +923,7 @@ public final class QueryIndex {
             return numbers.isEmpty() && strings.isEmpty();
         }
 
-        private static <K> void count(java.util.TreeMap<K, int[]> values, K key, int delta) {
+        private static <K> void count(TreeMap<K, int[]> values, K key, int delta) {
             int[] c = values.computeIfAbsent(key, k -> new int[1]);
             c[0] += delta;
             if (c[0] <= 0) {
@@ -928,13 +931,8 @@ public final class QueryIndex {
             }
         }
 
-        int distinct() {
-            return numbers.size() + strings.size();
-        }
-
         /** The share of the seen numbers' spread that [low, high] covers, at least one value's. */
         double share(double low, double high) {
-            double floor = 1.0 / Math.max(numbers.size(), 1);
             if (numbers.size() < 2) {
                 return 1;
             }
@@ -943,7 +941,7 @@ public final class QueryIndex {
             if (!(spread > 0) || Double.isInfinite(spread) || Double.isNaN(width)) {
                 return 1;
             }
-            return Math.min(1, Math.max(width / spread, floor));
+            return Math.min(1, Math.max(width / spread, 1.0 / numbers.size()));
         }
 
         /**
