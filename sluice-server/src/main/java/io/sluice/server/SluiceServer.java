@@ -8,19 +8,27 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sluice.core.connect.InputRunner;
+import io.sluice.core.connect.OutputFields;
 import io.sluice.core.consume.Consumers;
 import io.sluice.core.log.EventLog;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.LiveEvents;
 import io.sluice.core.log.Retention;
 import io.sluice.core.log.StoreFollower;
+import io.sluice.core.query.StandingQuery;
+import io.sluice.core.route.QueryBook;
+import io.sluice.core.route.Router;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ServerConfig;
 import io.sluice.server.http.ConsumerApi;
 import io.sluice.server.http.HttpApi;
+import io.sluice.server.http.QueryApi;
 import io.sluice.store.postgres.PostgresEventStore;
 import io.sluice.store.sqlite.SqliteEventStore;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,12 +37,16 @@ import org.slf4j.LoggerFactory;
  * A running Sluice server. {@link #start} shows the whole flow in one place:
  *
  * <pre>
+ *   inputs (AMQP queue) ─► InputRunner: decode ─► EventLog.append ─► ack once durable
  *   HTTP POST /v1/events ─► decode (JSON, NDJSON, CloudEvents) ─► EventLog.append
  *        ─► group commit into the store (durable) ─► answer the producer
  *        ─► committed batch to live followers ─► GET /v1/stream (SSE), from the store when behind
  *        ─► consumers waiting in GET /v1/consumers/{name}/next wake up
  *   HTTP GET /v1/events, /v1/events/{id} ◄── the store
  *   consumers: lease events after their checkpoint ─► ack ─► checkpoint saved in the store
+ *   committed events ─► Router: a route per output follows the log from its checkpoint
+ *        ─► shared query index ─► matches by key ─► output (amqp, webhook, file, stdout)
+ *        ─► retries, dead letters ─► checkpoint; POST /v1/queries changes the queries at an offset
  *   Retention ── trims the oldest events by count, bytes and age
  * </pre>
  */
@@ -48,6 +60,8 @@ public final class SluiceServer implements AutoCloseable {
     private final Javalin http;
 
     private final StoreFollower follower;
+    private final Router router;
+    private final List<InputRunner> inputs;
 
     private SluiceServer(
             ServerConfig config,
@@ -55,7 +69,11 @@ public final class SluiceServer implements AutoCloseable {
             EventLog log,
             StoreFollower follower,
             Retention retention,
+            Router router,
+            List<InputRunner> inputs,
             Javalin http) {
+        this.router = router;
+        this.inputs = inputs;
         this.config = config;
         this.follower = follower;
         this.store = store;
@@ -108,16 +126,34 @@ public final class SluiceServer implements AutoCloseable {
         announce.accept(consumers);
         meters.gauge("sluice.consumers.waiting", consumers, Consumers::waiting);
 
-        HttpApi api = new HttpApi(log, live, config.limits(), meters);
+        Router router = startRouter(config, store, live, clock, meters);
+
+        HttpApi api = new HttpApi(
+                log, live, config.limits(), meters, name -> router.query(name).map(StandingQuery::query));
         Javalin http = Javalin.create(c -> {
             c.showJavalinBanner = false;
             c.useVirtualThreads = true;
         });
         api.register(http);
         new ConsumerApi(consumers).register(http);
+        new QueryApi(router).register(http);
+        List<InputRunner> inputs = new ArrayList<>();
+        for (ServerConfig.InputConfig in : config.routing().inputs()) {
+            InputRunner runner = new InputRunner(
+                    in.name(),
+                    in.source(),
+                    in.messages(),
+                    log,
+                    router,
+                    config.limits().maxEventBytes(),
+                    meters);
+            inputs.add(runner);
+        }
         try {
             http.start(config.bind(), config.port());
         } catch (RuntimeException e) {
+            inputs.forEach(InputRunner::close);
+            router.close();
             log.close();
             if (follower != null) {
                 follower.close();
@@ -130,13 +166,40 @@ public final class SluiceServer implements AutoCloseable {
                                     : e.getCause().getMessage()),
                     e);
         }
+        inputs.forEach(InputRunner::start);
         LOG.info(
                 "Sluice serving on http://{}:{} ({}; last offset {})",
                 config.bind(),
                 http.port(),
                 store,
                 store.lastOffset());
-        return new SluiceServer(config, store, log, follower, retention, http);
+        return new SluiceServer(config, store, log, follower, retention, router, inputs, http);
+    }
+
+    /**
+     * Opens the routes of the configured outputs, applies the configuration's queries (those
+     * not already active as they are), and starts matching.
+     */
+    private static Router startRouter(
+            ServerConfig config, EventStore store, LiveEvents live, Clock clock, PrometheusMeterRegistry meters) {
+        List<Router.Output> outputs = new ArrayList<>();
+        for (ServerConfig.OutputConfig o : config.routing().outputs()) {
+            outputs.add(new Router.Output(o.name(), o.sink(), OutputFields.policy(o.settings())));
+        }
+        Router router = new Router(store, live, outputs, config.routing().defaultOutput(), clock, meters);
+        List<QueryBook.Edit> changed = config.routing().queries().stream()
+                .filter(edit -> !(edit instanceof QueryBook.Edit.Put p) || !router.isActive(p.query()))
+                .toList();
+        if (!changed.isEmpty()) {
+            QueryBook.Applied applied = router.apply(changed);
+            LOG.info(
+                    "applied the configuration's standing queries at offset {}: {} put, {} removed",
+                    applied.at(),
+                    applied.put().size(),
+                    applied.removed().size());
+        }
+        router.start();
+        return router;
     }
 
     private static EventStore openStore(ServerConfig config, Clock clock) {
@@ -162,6 +225,11 @@ public final class SluiceServer implements AutoCloseable {
         return "http://" + config.bind() + ":" + port();
     }
 
+    /** The standing queries and their outputs. */
+    public Router router() {
+        return router;
+    }
+
     /** The event log. */
     public EventLog log() {
         return log;
@@ -170,8 +238,10 @@ public final class SluiceServer implements AutoCloseable {
     /** Stops serving, commits what is queued, and closes the store. */
     @Override
     public void close() {
+        inputs.forEach(InputRunner::close); // sources first: nothing new comes in
         http.stop();
         retention.close();
+        router.close();
         log.close();
         if (follower != null) {
             follower.close();

@@ -122,6 +122,25 @@ public interface EventStore extends AutoCloseable, MeterBinder {
     @Override
     default void bindTo(MeterRegistry meters) {}
 
+    /** The SQL dialect of the store's database, for readers that keep tables of their own. */
+    Dialect dialect();
+
+    /** The SQL dialects Sluice's stores speak. */
+    enum Dialect {
+        SQLITE,
+        POSTGRES
+    }
+
+    /**
+     * Runs {@code work} in one transaction of the store's database, committed when it returns
+     * and rolled back when it throws. For readers that keep tables of their own beside the log
+     * (standing queries, dead letters), so that their state and their checkpoint change together.
+     *
+     * @param what names the work in the error, such as "saving the routes' progress"
+     * @throws StoreException when the database fails; nothing of the work is kept then
+     */
+    <T> T transaction(String what, SqlStoreQueries.SqlWork<T> work);
+
     /** Statistics for retention and metrics. */
     Stats stats();
 

@@ -44,29 +44,9 @@ public final class StandingQueries {
      *     duplicate names
      */
     public static List<StandingQuery> read(Reader in, String source) throws IOException {
-        BufferedReader reader = in instanceof BufferedReader b ? b : new BufferedReader(in);
-        List<String> lines = reader.lines().toList();
-        String first = lines.stream()
-                .map(String::strip)
-                .filter(l -> !l.isEmpty())
-                .findFirst()
-                .orElse("");
         List<StandingQuery> queries = new ArrayList<>();
-        if (first.startsWith("[")) {
-            JsonNode array = parse(String.join("\n", lines), source, 0);
-            int i = 0;
-            for (JsonNode doc : array) {
-                queries.add(query(doc, source + ": element " + i++));
-            }
-        } else {
-            for (int n = 0; n < lines.size(); n++) {
-                String line = lines.get(n).strip();
-                if (line.isEmpty() || line.startsWith("#")) {
-                    continue;
-                }
-                String where = source + ":" + (n + 1);
-                queries.add(query(parse(line, source, n + 1), where));
-            }
+        for (Document d : documents(in, source)) {
+            queries.add(query(d.json(), d.where()));
         }
         Set<String> names = new HashSet<>();
         for (StandingQuery q : queries) {
@@ -75,6 +55,58 @@ public final class StandingQueries {
             }
         }
         return List.copyOf(queries);
+    }
+
+    /**
+     * One JSON document of a query file or body, with where it is ({@code FILE:LINE} or
+     * {@code FILE: element N}) for error messages.
+     */
+    public record Document(JsonNode json, String where) {}
+
+    /**
+     * Reads the JSON documents of a file or body: NDJSON (blank and {@code #} lines skipped),
+     * a JSON array of documents, or one JSON document spread over several lines.
+     *
+     * @throws InvalidQueryFileException naming the source and line of invalid JSON
+     */
+    public static List<Document> documents(Reader in, String source) throws IOException {
+        BufferedReader reader = in instanceof BufferedReader b ? b : new BufferedReader(in);
+        List<String> lines = reader.lines().toList();
+        String first = lines.stream()
+                .map(String::strip)
+                .filter(l -> !l.isEmpty())
+                .findFirst()
+                .orElse("");
+        List<Document> docs = new ArrayList<>();
+        if (first.startsWith("[")) {
+            JsonNode array = parse(String.join("\n", lines), source, 0);
+            int i = 0;
+            for (JsonNode doc : array) {
+                docs.add(new Document(doc, source + ": element " + i++));
+            }
+            return docs;
+        }
+        for (int n = 0; n < lines.size(); n++) {
+            String line = lines.get(n).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            if (docs.isEmpty() && line.equals("{") || (docs.isEmpty() && !complete(line))) {
+                // One document over several lines (pretty-printed JSON), not NDJSON.
+                return List.of(new Document(parse(String.join("\n", lines), source, 0), source));
+            }
+            docs.add(new Document(parse(line, source, n + 1), source + ":" + (n + 1)));
+        }
+        return docs;
+    }
+
+    private static boolean complete(String line) {
+        try {
+            MAPPER.readTree(line);
+            return true;
+        } catch (JsonProcessingException e) {
+            return false;
+        }
     }
 
     private static JsonNode parse(String text, String source, int line) {

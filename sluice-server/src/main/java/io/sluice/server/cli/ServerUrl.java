@@ -64,6 +64,16 @@ final class ServerUrl {
         return Json.parse(response.body());
     }
 
+    /** Sends a request without a body (GET, DELETE, a POST that needs none) and returns the JSON answer. */
+    JsonNode call(String method, String path) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base() + path))
+                .method(method, HttpRequest.BodyPublishers.noBody())
+                .build();
+        HttpResponse<String> response = send(request, HttpResponse.BodyHandlers.ofString());
+        check(response.statusCode(), response.body());
+        return Json.parse(response.body());
+    }
+
     /** GETs a streamed NDJSON answer, handing each line to {@code lines} as it arrives. */
     void streamLines(String path, Consumer<String> lines) {
         HttpRequest request =

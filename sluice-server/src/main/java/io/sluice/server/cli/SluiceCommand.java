@@ -21,6 +21,8 @@ import picocli.CommandLine.Spec;
             SendCommand.class,
             FindCommand.class,
             TailCommand.class,
+            QueriesCommand.class,
+            DeadLettersCommand.class,
             MatchCommand.class,
             BenchCommand.class,
             VersionCommand.class,

@@ -30,6 +30,12 @@ final class TailCommand implements Callable<Integer> {
             description = "Where to start: the earliest retained event, the next new one (default), or after offset N.")
     String from;
 
+    @Option(
+            names = "--query",
+            paramLabel = "NAME",
+            description = "Only the matches of this standing query (see `sluice queries list`).")
+    String query;
+
     @Option(names = "--limit", paramLabel = "N", description = "Stop after this many events.")
     Long limit;
 
@@ -44,6 +50,9 @@ final class TailCommand implements Callable<Integer> {
         StringBuilder path = new StringBuilder("/v1/stream?").append(ServerUrl.param("from", from));
         if (filter != null) {
             path.append('&').append(ServerUrl.param("filter", filter));
+        }
+        if (query != null) {
+            path.append('&').append(ServerUrl.param("query", query));
         }
         PrintWriter out = spec.commandLine().getOut();
         long[] printed = {0};

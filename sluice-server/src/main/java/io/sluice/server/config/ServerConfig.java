@@ -5,6 +5,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sluice.api.Envelope;
+import io.sluice.api.Names;
+import io.sluice.api.component.Settings;
+import io.sluice.api.component.Sink;
+import io.sluice.api.component.Source;
+import io.sluice.core.connect.InputRunner;
+import io.sluice.core.query.StandingQueries;
+import io.sluice.core.query.StandingQuery;
+import io.sluice.core.route.QueryBook;
+import io.sluice.core.route.QueryEdits;
+import io.sluice.server.Components;
 import io.sluice.store.sqlite.Compression;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,7 +22,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -30,8 +42,10 @@ import java.util.regex.Pattern;
  * @param limits request limits of the HTTP API
  * @param retention how much of the log is kept
  * @param envelope the names of the id, type and time fields
+ * @param routing outputs and standing queries
  */
-public record ServerConfig(String bind, int port, Store store, Limits limits, Retention retention, Envelope envelope) {
+public record ServerConfig(
+        String bind, int port, Store store, Limits limits, Retention retention, Envelope envelope, Routing routing) {
 
     /** The default port. */
     public static final int DEFAULT_PORT = 8470;
@@ -112,50 +126,106 @@ public record ServerConfig(String bind, int port, Store store, Limits limits, Re
         }
     }
 
+    /**
+     * One configured output.
+     *
+     * @param name its name ({@code outputs: {NAME: ...}})
+     * @param settings its settings, read by its type's spec
+     * @param base the directory relative paths in it are resolved against
+     */
+    public record OutputConfig(String name, Settings settings, Path base) {
+        /** Makes the output's sink. */
+        public Sink sink() {
+            return Components.output(settings.spec().type()).factory().make(settings, base);
+        }
+    }
+
+    /**
+     * Routing: the outputs, where queries without an output go, and the queries the
+     * configuration applies at start.
+     *
+     * @param outputs the named outputs
+     * @param defaultOutput the output of queries that name none; null: none (matches only counted)
+     * @param queries standing query edits to apply at start (those already active unchanged are kept)
+     */
+    public record Routing(
+            List<InputConfig> inputs, List<OutputConfig> outputs, String defaultOutput, List<QueryBook.Edit> queries) {
+        public static final Routing NONE = new Routing(List.of(), List.of(), null, List.of());
+
+        public Routing {
+            inputs = List.copyOf(inputs);
+            outputs = List.copyOf(outputs);
+            queries = List.copyOf(queries);
+        }
+    }
+
+    /**
+     * One configured input.
+     *
+     * @param name where it is, such as {@code inputs[0]}
+     * @param settings its settings, read by its type's spec
+     * @param base the directory relative paths in it are resolved against
+     */
+    public record InputConfig(String name, Settings settings, Path base) {
+        /** Makes the input's source. */
+        public Source source() {
+            return Components.input(settings.spec().type()).factory().make(settings, base);
+        }
+
+        /** What its messages hold: events, unless the type has {@code messages} set to queries. */
+        public InputRunner.Messages messages() {
+            return settings.spec().field("messages") != null && "queries".equals(settings.string("messages"))
+                    ? InputRunner.Messages.QUERIES
+                    : InputRunner.Messages.EVENTS;
+        }
+    }
+
     /** The defaults, with SQLite in {@code dataDir}. */
     public static ServerConfig defaults(Path dataDir) {
         return new ServerConfig(
-                "127.0.0.1", DEFAULT_PORT, Store.sqlite(dataDir), Limits.DEFAULT, Retention.NONE, Envelope.DEFAULT);
+                "127.0.0.1",
+                DEFAULT_PORT,
+                Store.sqlite(dataDir),
+                Limits.DEFAULT,
+                Retention.NONE,
+                Envelope.DEFAULT,
+                Routing.NONE);
     }
 
     public ServerConfig withBind(String newBind) {
-        return new ServerConfig(newBind, port, store, limits, retention, envelope);
+        return new ServerConfig(newBind, port, store, limits, retention, envelope, routing);
     }
 
     public ServerConfig withPort(int newPort) {
-        return new ServerConfig(bind, newPort, store, limits, retention, envelope);
+        return new ServerConfig(bind, newPort, store, limits, retention, envelope, routing);
     }
 
     public ServerConfig withDataDir(Path dir) {
         Compression compression = store.compression() != null ? store.compression() : Compression.ZSTD;
-        return new ServerConfig(bind, port, Store.sqlite(dir, compression), limits, retention, envelope);
+        return new ServerConfig(bind, port, Store.sqlite(dir, compression), limits, retention, envelope, routing);
     }
 
     public ServerConfig withStore(Store newStore) {
-        return new ServerConfig(bind, port, newStore, limits, retention, envelope);
+        return new ServerConfig(bind, port, newStore, limits, retention, envelope, routing);
     }
 
     public ServerConfig withRetention(Retention newRetention) {
-        return new ServerConfig(bind, port, store, limits, newRetention, envelope);
+        return new ServerConfig(bind, port, store, limits, newRetention, envelope, routing);
+    }
+
+    public ServerConfig withRouting(Routing newRouting) {
+        return new ServerConfig(bind, port, store, limits, retention, envelope, newRouting);
     }
 
     public ServerConfig withLimits(Limits newLimits) {
-        return new ServerConfig(bind, port, store, newLimits, retention, envelope);
+        return new ServerConfig(bind, port, store, newLimits, retention, envelope, routing);
     }
 
     // ------------------------------------------------------------------ loading
 
-    private static final Set<String> TOP_LEVEL = Set.of("server", "store", "envelope");
-    private static final Set<String> PLANNED = Set.of(
-            "inputs",
-            "outputs",
-            "default_output",
-            "queries",
-            "handlers",
-            "event_handlers",
-            "zeromq",
-            "winchester",
-            "flows");
+    private static final Set<String> TOP_LEVEL =
+            Set.of("server", "store", "envelope", "inputs", "outputs", "default_output", "queries");
+    private static final Set<String> PLANNED = Set.of("handlers", "event_handlers", "zeromq", "winchester", "flows");
 
     /**
      * Reads a configuration file; relative paths in it are resolved against its directory.
@@ -187,12 +257,18 @@ public record ServerConfig(String bind, int port, Store store, Limits limits, Re
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String key = it.next();
             if (PLANNED.contains(key)) {
-                throw new ConfigException(file + ": " + key + ": this version of Sluice does not support '" + key
-                        + "' yet (supported: server, store, envelope)");
+                throw new ConfigException(
+                        file + ": " + key + ": this version of Sluice does not support '" + key + "' yet (supported: "
+                                + String.join(", ", TOP_LEVEL.stream().sorted().toList()) + ")");
             }
             if (!TOP_LEVEL.contains(key)) {
-                throw new ConfigException(file + ": unknown key '" + key + "' (known: server, store, envelope, "
-                        + String.join(", ", PLANNED.stream().sorted().toList()) + ")");
+                throw new ConfigException(file + ": unknown key '" + key + "' (known: "
+                        + String.join(
+                                ", ",
+                                java.util.stream.Stream.concat(TOP_LEVEL.stream(), PLANNED.stream())
+                                        .sorted()
+                                        .toList())
+                        + ")");
             }
         }
         JsonNode server = root.path("server");
@@ -287,7 +363,145 @@ public record ServerConfig(String bind, int port, Store store, Limits limits, Re
                     r.text(e, "envelope.type", "type"),
                     r.text(e, "envelope.time", "time"));
         }
-        return new ServerConfig(bind, port, store, limits, retention, envelope);
+        Routing routing = routing(root, file, base);
+        return new ServerConfig(bind, port, store, limits, retention, envelope, routing);
+    }
+
+    private static Routing routing(JsonNode root, Path file, Path base) {
+        List<InputConfig> inputs = new ArrayList<>();
+        JsonNode is = root.path("inputs");
+        if (!is.isMissingNode() && !is.isNull()) {
+            if (!is.isArray()) {
+                throw new ConfigException(file + ": inputs: must be a list of inputs ({type: amqp, ...})");
+            }
+            for (int i = 0; i < is.size(); i++) {
+                String where = "inputs[" + i + "]";
+                JsonNode type = is.get(i).path("type");
+                String types = String.join(
+                        ", ",
+                        Components.inputs().stream().map(t -> t.spec().type()).toList());
+                if (!type.isTextual()) {
+                    throw new ConfigException(file + ": " + where + ".type: required (one of " + types + ")");
+                }
+                Components.InputType t = Components.input(type.textValue());
+                if (t == null) {
+                    throw new ConfigException(file + ": " + where + ".type: no input type '" + type.textValue()
+                            + "' in this version (types: " + types + ")");
+                }
+                try {
+                    InputConfig input = new InputConfig(where, t.spec().read(is.get(i), where), base);
+                    input.source().close(); // made once here so that its settings are checked now
+                    inputs.add(input);
+                } catch (IllegalArgumentException ex) {
+                    throw new ConfigException(file + ": " + ex.getMessage());
+                }
+            }
+        }
+        List<OutputConfig> outputs = new ArrayList<>();
+        JsonNode os = root.path("outputs");
+        if (!os.isMissingNode() && !os.isNull()) {
+            if (!os.isObject()) {
+                throw new ConfigException(file + ": outputs: must be a mapping of output names to their settings");
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = os.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                String where = "outputs." + e.getKey();
+                try {
+                    Names.check("output", e.getKey());
+                } catch (IllegalArgumentException ex) {
+                    throw new ConfigException(file + ": " + where + ": " + ex.getMessage());
+                }
+                JsonNode type = e.getValue().path("type");
+                if (!type.isTextual()) {
+                    throw new ConfigException(file + ": " + where + ".type: required (one of "
+                            + String.join(
+                                    ", ",
+                                    Components.outputs().stream()
+                                            .map(t -> t.spec().type())
+                                            .toList()) + ")");
+                }
+                Components.OutputType t = Components.output(type.textValue());
+                if (t == null) {
+                    throw new ConfigException(file + ": " + where + ".type: no output type '" + type.textValue()
+                            + "' (types: "
+                            + String.join(
+                                    ", ",
+                                    Components.outputs().stream()
+                                            .map(x -> x.spec().type())
+                                            .toList()) + ")");
+                }
+                try {
+                    OutputConfig output = new OutputConfig(e.getKey(), t.spec().read(e.getValue(), where), base);
+                    output.sink().close(); // made once here so that its settings are checked now
+                    outputs.add(output);
+                } catch (IllegalArgumentException ex) {
+                    throw new ConfigException(file + ": " + ex.getMessage());
+                }
+            }
+        }
+        String defaultOutput = null;
+        JsonNode d = root.path("default_output");
+        if (!d.isMissingNode() && !d.isNull()) {
+            if (!d.isTextual()) {
+                throw new ConfigException(file + ": default_output: must be the name of an output");
+            }
+            defaultOutput = d.textValue();
+            String name = defaultOutput;
+            if (outputs.stream().noneMatch(o -> o.name().equals(name))) {
+                throw new ConfigException(file + ": default_output: no output is named '" + name + "' ("
+                        + (outputs.isEmpty()
+                                ? "no outputs are configured"
+                                : "outputs: "
+                                        + String.join(
+                                                ", ",
+                                                outputs.stream()
+                                                        .map(OutputConfig::name)
+                                                        .toList()))
+                        + ")");
+            }
+        }
+        List<QueryBook.Edit> queries = new ArrayList<>();
+        JsonNode q = root.path("queries");
+        try {
+            if (q.isTextual()) {
+                Path path = base.resolve(q.textValue());
+                try (var in = Files.newBufferedReader(path)) {
+                    queries.addAll(QueryEdits.read(in, path.toString()));
+                } catch (NoSuchFileException e) {
+                    throw new ConfigException(file + ": queries: no such file: " + path);
+                } catch (IOException e) {
+                    throw new ConfigException(file + ": queries: cannot read " + path + ": " + e.getMessage());
+                }
+            } else if (q.isArray()) {
+                int i = 0;
+                for (JsonNode doc : q) {
+                    queries.add(QueryEdits.edit(doc, file + ": queries[" + i++ + "]"));
+                }
+            } else if (!q.isMissingNode() && !q.isNull()) {
+                throw new ConfigException(
+                        file + ": queries: must be a list of query documents or the path of a file of them");
+            }
+        } catch (StandingQueries.InvalidQueryFileException e) {
+            throw new ConfigException(
+                    e.getMessage().startsWith(file.toString()) ? e.getMessage() : file + ": " + e.getMessage());
+        }
+        Set<String> outputNames = new java.util.HashSet<>();
+        outputs.forEach(o -> outputNames.add(o.name()));
+        for (QueryBook.Edit edit : queries) {
+            List<StandingQuery> qs =
+                    switch (edit) {
+                        case QueryBook.Edit.Put p -> List.of(p.query());
+                        case QueryBook.Edit.Batch b -> b.queries();
+                        case QueryBook.Edit.Delete del -> List.of();
+                    };
+            for (StandingQuery sq : qs) {
+                if (sq.output() != null && !outputNames.contains(sq.output())) {
+                    throw new ConfigException(file + ": queries: query '" + sq.name()
+                            + "': field 'output': no output is named '" + sq.output() + "'");
+                }
+            }
+        }
+        return new Routing(inputs, outputs, defaultOutput, queries);
     }
 
     /** Typed reads of YAML values with errors naming the file and key path. */

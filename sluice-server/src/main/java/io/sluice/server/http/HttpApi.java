@@ -27,9 +27,11 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,7 +64,18 @@ public final class HttpApi {
     private final Timer appendFailed;
     private final Admission admission;
 
-    public HttpApi(EventLog log, LiveEvents live, ServerConfig.Limits limits, PrometheusMeterRegistry meters) {
+    private final Function<String, Optional<Query>> standingQueries;
+
+    /**
+     * @param standingQueries the active standing query of a name, for {@code GET /v1/stream?query=NAME}
+     */
+    public HttpApi(
+            EventLog log,
+            LiveEvents live,
+            ServerConfig.Limits limits,
+            PrometheusMeterRegistry meters,
+            Function<String, Optional<Query>> standingQueries) {
+        this.standingQueries = standingQueries;
         this.log = log;
         this.store = log.store();
         this.live = live;
@@ -91,7 +104,8 @@ public final class HttpApi {
             error(ctx, ErrorCode.INTERNAL, "internal error: " + e, null);
         });
         app.error(404, ctx -> {
-            if (!"application/json".equals(ctx.contentType())) { // Javalin's own "endpoint not found"
+            String answered = ctx.res().getContentType(); // ours are JSON; Javalin's own "endpoint not found" is not
+            if (answered == null || !answered.startsWith("application/json")) {
                 error(ctx, ErrorCode.NOT_FOUND, "no such endpoint: " + ctx.method() + " " + ctx.path(), null);
             }
         });
@@ -203,13 +217,22 @@ public final class HttpApi {
     }
 
     /**
-     * {@code GET /v1/stream?filter=&from=}: live events as Server-Sent Events, on any client (no
+     * {@code GET /v1/stream?filter=&query=&from=}: live events (those a filter, a standing query
+     * of that name, or both match) as Server-Sent Events, on any client (no
      * {@code Accept} header needed). The SSE id is the offset; {@code Last-Event-ID} (or
      * {@code from=earliest|latest|N}) says where to resume. Each client has a bounded live
      * buffer; one that falls further behind is caught up from the store, never slowing others.
      */
     private void stream(Context ctx) throws IOException {
         Predicate<StoredEvent> filter = filter(ctx.queryParam("filter"));
+        String name = ctx.queryParam("query");
+        if (name != null && !name.isBlank()) {
+            Query standing = standingQueries
+                    .apply(name)
+                    .orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "no standing query named '" + name + "'"));
+            Predicate<StoredEvent> also = filter;
+            filter = e -> also.test(e) && standing.matches(e.document());
+        }
         long after = startPosition(ctx.header("Last-Event-ID"), ctx.queryParam("from"));
         if (after < store.firstOffset() - 1) {
             throw outOfRange(new OffsetOutOfRangeException(after, store.firstOffset()));

@@ -114,8 +114,8 @@ class ServerConfigTest {
                 .hasMessageContaining("store.retention.max_age: must be a duration");
         assertThatThrownBy(() -> ServerConfig.load(file("envelope: nope\n")))
                 .hasMessageContaining("envelope: unknown envelope preset 'nope'");
-        assertThatThrownBy(() -> ServerConfig.load(file("queries: []\n")))
-                .hasMessageContaining("does not support 'queries' yet");
+        assertThatThrownBy(() -> ServerConfig.load(file("handlers: []\n")))
+                .hasMessageContaining("does not support 'handlers' yet");
         assertThatThrownBy(() -> ServerConfig.load(file("server:\n  port: [1\n")))
                 .hasMessageMatching("(?s).*sluice.yaml:\\d+:\\d+: invalid YAML.*");
         assertThatThrownBy(() -> ServerConfig.load(dir.resolve("missing.yaml"))).hasMessageContaining("no such file");

@@ -410,6 +410,32 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
     }
 
     @Override
+    public Dialect dialect() {
+        return Dialect.POSTGRES;
+    }
+
+    @Override
+    public <T> T transaction(String what, SqlStoreQueries.SqlWork<T> work) {
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException(what + " failed: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw e instanceof StoreException ? e : new StoreException(what + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public List<NamedCheckpoint> checkpoints() {
         return SqlStoreQueries.query(pool, "read failed: ", SqlStoreQueries::checkpoints);
     }

@@ -883,6 +883,24 @@ public final class SqliteEventStore implements EventStore {
         }
     }
 
+    @Override
+    public Dialect dialect() {
+        return Dialect.SQLITE;
+    }
+
+    @Override
+    public synchronized <T> T transaction(String what, SqlStoreQueries.SqlWork<T> work) {
+        try {
+            begin(control);
+            T result = work.run(control);
+            execute(control, "COMMIT");
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(control);
+            throw new StoreException(what + " failed: " + e.getMessage(), e);
+        }
+    }
+
     // ------------------------------------------------------------------ retention
 
     @Override

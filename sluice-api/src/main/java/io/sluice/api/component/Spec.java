@@ -1,0 +1,135 @@
+package io.sluice.api.component;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The single source of truth about one kind of component (an output's or an input's type):
+ * its settings with their types and defaults. Configurations are read and checked through it,
+ * and its documentation is written from it.
+ *
+ * @param kind what the component is: {@code output}, {@code input}, ...
+ * @param type the name in configurations ({@code type: amqp})
+ * @param summary one sentence on what it does
+ * @param fields its settings, in the order documentation lists them
+ */
+public record Spec(String kind, String type, String summary, List<Field> fields) {
+    public Spec {
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(summary, "summary");
+        fields = List.copyOf(fields);
+        Map<String, Field> seen = new LinkedHashMap<>();
+        for (Field f : fields) {
+            if (seen.put(f.name(), f) != null) {
+                throw new IllegalArgumentException(
+                        kind + " " + type + ": the setting '" + f.name() + "' is declared twice");
+            }
+        }
+    }
+
+    /** The keys every component takes besides its settings: its type. */
+    private static final List<String> COMMON = List.of("type");
+
+    /** Every output's setting: deliveries of a refused message before it is parked. */
+    public static final Field MAX_ATTEMPTS = Field.optional(
+            "max_attempts",
+            Field.Type.INTEGER,
+            5,
+            "deliveries of a refused message before it is parked as a dead letter");
+
+    /** Every output's setting: the first wait after a failure. */
+    public static final Field BACKOFF = Field.optional(
+            "backoff", Field.Type.DURATION, "200ms", "the first wait after a failure; doubles up to max_backoff");
+
+    /** Every output's setting: the longest wait between attempts. */
+    public static final Field MAX_BACKOFF =
+            Field.optional("max_backoff", Field.Type.DURATION, "30s", "the longest wait between attempts");
+
+    /**
+     * The settings the framework reads for every component of a kind (retries, for outputs),
+     * so that no component declares, or handles, them itself.
+     */
+    public static List<Field> framework(String kind) {
+        return kind.equals("output") ? List.of(MAX_ATTEMPTS, BACKOFF, MAX_BACKOFF) : List.of();
+    }
+
+    /** The component's own settings and the framework's, in the order documentation lists them. */
+    public List<Field> allFields() {
+        List<Field> all = new ArrayList<>(fields);
+        all.addAll(framework(kind));
+        return all;
+    }
+
+    /**
+     * Reads a component's settings from its configuration mapping.
+     *
+     * @param node the mapping, such as {@code {type: webhook, url: ...}}
+     * @param path where it is in the configuration, such as {@code outputs.hook}, for errors
+     * @throws IllegalArgumentException naming {@code path} and the key at fault
+     */
+    public Settings read(JsonNode node, String path) {
+        if (node == null || !node.isObject()) {
+            throw new IllegalArgumentException(path + ": must be a mapping of settings");
+        }
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            if (!COMMON.contains(key) && field(key) == null) {
+                List<String> known = new ArrayList<>(COMMON);
+                allFields().forEach(f -> known.add(f.name()));
+                throw new IllegalArgumentException(path + "." + key + ": unknown setting of a " + type + " " + kind
+                        + " (known: " + String.join(", ", known) + ")");
+            }
+        }
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (Field f : allFields()) {
+            JsonNode v = node.get(f.name());
+            String where = path + "." + f.name();
+            if (v == null || v.isNull()) {
+                if (f.required()) {
+                    throw new IllegalArgumentException(
+                            where + ": required by a " + type + " " + kind + " (" + f.description() + ")");
+                }
+                if (f.defaultValue() != null) {
+                    values.put(f.name(), Settings.convert(f, Settings.node(f.defaultValue()), where));
+                }
+                continue;
+            }
+            values.put(f.name(), Settings.convert(f, v, where));
+        }
+        return new Settings(this, path, values);
+    }
+
+    /** The declared field of that name, or null. */
+    public Field field(String name) {
+        for (Field f : allFields()) {
+            if (f.name().equals(name)) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /** The settings as a Markdown table, for the documentation. */
+    public String markdown() {
+        StringBuilder out = new StringBuilder("| setting | type | default | meaning |\n|---|---|---|---|\n");
+        for (Field f : allFields()) {
+            out.append("| `")
+                    .append(f.name())
+                    .append("` | ")
+                    .append(f.type().name().toLowerCase(java.util.Locale.ROOT));
+            out.append(" | ")
+                    .append(f.required() ? "required" : f.defaultValue() == null ? "" : "`" + f.defaultValue() + "`");
+            out.append(" | ")
+                    .append(f.description())
+                    .append(f.secret() ? " (secret)" : "")
+                    .append(" |\n");
+        }
+        return out.toString();
+    }
+}

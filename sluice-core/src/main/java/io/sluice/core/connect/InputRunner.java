@@ -1,0 +1,236 @@
+package io.sluice.core.connect;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.sluice.api.Json;
+import io.sluice.api.component.Source;
+import io.sluice.core.log.EventLog;
+import io.sluice.core.log.InvalidBatchException;
+import io.sluice.core.route.QueryEdits;
+import io.sluice.core.route.Router;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one input: reads its {@link Source}, turns what arrives into events appended to the log
+ * (or into changes of the standing queries), and settles each message only after the outcome
+ * is durable. Reconnects with backoff, rejects malformed messages for good, and counts all of
+ * it under the same metric names for every source ({@code sluice.input.*}, tagged with the
+ * input).
+ *
+ * <pre>
+ *   Source.poll ─► decode (JSON object, size) ─► malformed: Source.reject, counted, logged
+ *       ─► EventLog.append (one batch, durable) ─► Source.ack (the whole batch)
+ *       ─► or, for messages: queries, Router.apply (one change each) ─► Source.ack
+ * </pre>
+ *
+ * <h2>Implementation notes</h2>
+ *
+ * <p>A message is acknowledged only after the append that holds it returned: a crash before
+ * that leaves it unacknowledged, so the broker delivers it again, and the log drops the copy
+ * by its event id (an event without an id gets one from the log, so only events with ids are
+ * de-duplicated on redelivery). When the store fails, nothing is acknowledged: the source is
+ * closed and opened again after a backoff, and the broker redelivers.
+ */
+public final class InputRunner implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(InputRunner.class);
+    private static final int BATCH = 512;
+    private static final Duration POLL = Duration.ofMillis(100);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    /** What an input's messages hold. */
+    public enum Messages {
+        EVENTS,
+        QUERIES
+    }
+
+    private final String name;
+    private final Source source;
+    private final Messages messages;
+    private final EventLog log;
+    private final Router router;
+    private final long maxEventBytes;
+    private final Counter received;
+    private final Counter rejected;
+    private final Counter failures;
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile boolean connected;
+
+    /**
+     * @param name the input's name, such as {@code inputs[0]}, for logs and metrics
+     * @param router where query documents go (for {@link Messages#QUERIES})
+     */
+    public InputRunner(
+            String name,
+            Source source,
+            Messages messages,
+            EventLog log,
+            Router router,
+            long maxEventBytes,
+            MeterRegistry meters) {
+        this.name = name;
+        this.source = source;
+        this.messages = messages;
+        this.log = log;
+        this.router = router;
+        this.maxEventBytes = maxEventBytes;
+        this.received = Counter.builder("sluice.input.received")
+                .description("Messages an input received")
+                .tag("input", name)
+                .register(meters);
+        this.rejected = Counter.builder("sluice.input.rejected")
+                .description("Malformed messages an input rejected (not JSON, not an object, too large, invalid)")
+                .tag("input", name)
+                .register(meters);
+        this.failures = Counter.builder("sluice.input.failures")
+                .description("Connections of an input that failed (it reconnects with backoff)")
+                .tag("input", name)
+                .register(meters);
+        this.thread = Thread.ofPlatform().daemon().name("sluice-input-" + name).unstarted(this::run);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Whether the source is connected now. */
+    public boolean connected() {
+        return connected;
+    }
+
+    private void run() {
+        int failuresInARow = 0;
+        while (running) {
+            try {
+                source.open();
+                connected = true;
+                if (failuresInARow > 0) {
+                    LOG.info("input {}: connected again", name);
+                }
+                failuresInARow = 0;
+                while (running && !source.finished()) {
+                    List<Source.Received> batch = source.poll(BATCH, POLL);
+                    if (!batch.isEmpty()) {
+                        received.increment(batch.size());
+                        if (messages == Messages.EVENTS) {
+                            events(batch);
+                        } else {
+                            queries(batch);
+                        }
+                    }
+                }
+                if (source.finished()) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                connected = false;
+                failures.increment();
+                failuresInARow++;
+                long wait = Math.min(MAX_BACKOFF.toMillis(), 200L << Math.min(failuresInARow - 1, 10));
+                if (failuresInARow == 1 || failuresInARow % 10 == 0) {
+                    LOG.warn("input {}: {}; reconnecting in {} ms", name, describe(e), wait);
+                }
+                source.close();
+                try {
+                    Thread.sleep(wait);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void events(List<Source.Received> batch) throws Exception {
+        List<JsonNode> docs = new ArrayList<>();
+        List<ByteBuffer> texts = new ArrayList<>();
+        List<Source.Received> kept = new ArrayList<>();
+        for (Source.Received r : batch) {
+            String problem = null;
+            JsonNode doc = null;
+            if (maxEventBytes > 0 && r.body().length > maxEventBytes) {
+                problem = "the body is " + r.body().length + " bytes; the limit is " + maxEventBytes;
+            } else {
+                try {
+                    doc = Json.parse(new String(r.body(), StandardCharsets.UTF_8));
+                    if (!doc.isObject()) {
+                        problem = "an event must be a JSON object, not "
+                                + doc.getNodeType().name().toLowerCase();
+                    }
+                } catch (IllegalArgumentException e) {
+                    problem = e.getMessage();
+                }
+            }
+            if (problem != null) {
+                reject(r, problem);
+                continue;
+            }
+            docs.add(doc);
+            texts.add(ByteBuffer.wrap(r.body()));
+            kept.add(r);
+        }
+        while (!docs.isEmpty()) {
+            try {
+                log.append(docs, texts).get(60, TimeUnit.SECONDS);
+                break;
+            } catch (InvalidBatchException e) {
+                // One event the log refuses (a bad envelope field): reject it, append the rest.
+                reject(kept.remove(e.index()), e.getMessage().replaceFirst("^event \\d+: ", ""));
+                docs.remove(e.index());
+                texts.remove(e.index());
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("the log could not store the events: " + describe(e.getCause()), e);
+            }
+        }
+        source.ack(kept);
+    }
+
+    private void queries(List<Source.Received> batch) throws Exception {
+        for (Source.Received r : batch) {
+            try {
+                JsonNode doc = Json.parse(new String(r.body(), StandardCharsets.UTF_8));
+                router.apply(List.of(QueryEdits.edit(doc, "input " + name)));
+            } catch (IllegalArgumentException e) {
+                reject(r, e.getMessage());
+                continue;
+            }
+            source.ack(List.of(r));
+        }
+    }
+
+    private void reject(Source.Received r, String reason) throws Exception {
+        rejected.increment();
+        LOG.warn("input {}: rejected a message: {}", name, reason);
+        source.reject(r, reason);
+    }
+
+    private static String describe(Throwable e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            thread.interrupt();
+        }
+        source.close();
+    }
+}

@@ -1,0 +1,269 @@
+package io.sluice.core.route;
+
+import io.sluice.api.component.Message;
+import io.sluice.core.deliver.DeadLetters;
+import io.sluice.core.deliver.Deliverer;
+import io.sluice.core.log.EventStore;
+import io.sluice.core.log.LiveEvents;
+import io.sluice.core.log.LogCursor;
+import io.sluice.core.log.OffsetOutOfRangeException;
+import io.sluice.core.log.SqlStoreQueries;
+import io.sluice.core.log.StoredEvent;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One output's reader: follows the log from its checkpoint, matches each event against the
+ * standing queries that route to this output, and delivers the matches in log order through
+ * its {@link Deliverer}; then saves its checkpoint with the queries' counters in one
+ * transaction. The route with no output only counts the matches of queries that go nowhere.
+ *
+ * <pre>
+ *   LogCursor (store, then live) ─► batch ─► QueryBook.match (read lock) ─► messages
+ *        ─► Deliverer (retries, dead letters) ─► checkpoint + counters (one transaction)
+ * </pre>
+ */
+final class Route implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Route.class);
+    private static final int BATCH = 512;
+    private static final Duration CHECKPOINT_EVERY = Duration.ofMillis(100);
+
+    /** A dead letter's replay, run on the route's thread between batches. */
+    record Replay(DeadLetters.DeadLetter letter, CompletableFuture<String> result) {}
+
+    private final String output; // null: the route of queries with no output
+    private final String reader;
+    private final Deliverer deliverer; // null for the route with no output
+    private final QueryBook book;
+    private final Router.Counters counters;
+    private final EventStore store;
+    private final LiveEvents live;
+    private final DeadLetters deadLetters;
+    private final Clock clock;
+    private final ConcurrentLinkedQueue<Replay> replays = new ConcurrentLinkedQueue<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile long position;
+    private volatile long checkpointed;
+    private long lastSave;
+
+    Route(
+            String output,
+            Deliverer deliverer,
+            QueryBook book,
+            Router.Counters counters,
+            EventStore store,
+            LiveEvents live,
+            DeadLetters deadLetters,
+            Clock clock) {
+        this.output = output;
+        this.reader = readerName(output);
+        this.deliverer = deliverer;
+        this.book = book;
+        this.counters = counters;
+        this.store = store;
+        this.live = live;
+        this.deadLetters = deadLetters;
+        this.clock = clock;
+        // A new route starts at the head: it delivers what is matched from now on.
+        this.position = store.checkpoint(reader)
+                .map(EventStore.Checkpoint::offset)
+                .orElseGet(() -> {
+                    long head = store.lastOffset();
+                    store.saveCheckpoint(reader, new EventStore.Checkpoint(head, null));
+                    return head;
+                });
+        this.checkpointed = position;
+        this.thread = Thread.ofPlatform()
+                .daemon()
+                .name("sluice-route-" + (output == null ? "-" : output))
+                .unstarted(this::run);
+    }
+
+    /** The checkpoint name of the route of {@code output}: {@code output:NAME}, or {@code queries} for none. */
+    static String readerName(String output) {
+        return output == null ? "queries" : "output:" + output;
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    String output() {
+        return output;
+    }
+
+    String reader() {
+        return reader;
+    }
+
+    /** The offset of the last event matched and delivered. */
+    long position() {
+        return position;
+    }
+
+    /** The durable checkpoint. */
+    long checkpointed() {
+        return checkpointed;
+    }
+
+    Deliverer deliverer() {
+        return deliverer;
+    }
+
+    /** Replays a dead letter through this route's sink, on its thread; completes with null or the error. */
+    CompletableFuture<String> replay(DeadLetters.DeadLetter letter) {
+        CompletableFuture<String> result = new CompletableFuture<>();
+        if (deliverer == null) {
+            result.complete("no output to deliver to");
+            return result;
+        }
+        replays.add(new Replay(letter, result));
+        return result;
+    }
+
+    private void run() {
+        LogCursor cursor = new LogCursor(store, live, position, e -> true, 8_192);
+        try {
+            while (running) {
+                runReplays();
+                StoredEvent first;
+                try {
+                    first = cursor.next(Duration.ofMillis(100));
+                } catch (OffsetOutOfRangeException e) {
+                    long first2 = store.firstOffset() - 1;
+                    LOG.warn(
+                            "{}: events {} to {} were deleted by retention before they were routed",
+                            reader,
+                            position + 1,
+                            first2);
+                    cursor.close();
+                    position = first2;
+                    cursor = new LogCursor(store, live, position, ev -> true, 8_192);
+                    continue;
+                }
+                if (first == null) {
+                    saveIfDue(true);
+                    continue;
+                }
+                List<StoredEvent> batch = new ArrayList<>();
+                batch.add(first);
+                StoredEvent e;
+                while (batch.size() < BATCH && (e = cursor.next(Duration.ZERO)) != null) {
+                    batch.add(e);
+                }
+                List<Message> messages = match(batch);
+                if (deliverer != null && !messages.isEmpty()) {
+                    if (!deliverer.deliver(messages, () -> running)) {
+                        return; // stopping: what was not delivered is after the checkpoint
+                    }
+                }
+                position = batch.getLast().offset();
+                saveIfDue(false);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.error(
+                    "{}: stopped by an unexpected failure; restart the server to resume from offset {}",
+                    reader,
+                    checkpointed,
+                    e);
+        } finally {
+            cursor.close();
+            try {
+                saveIfDue(true); // what was delivered before stopping is done
+            } catch (RuntimeException e) {
+                LOG.warn("{}: could not save the checkpoint on stopping: {}", reader, e.getMessage());
+            }
+        }
+    }
+
+    private List<Message> match(List<StoredEvent> batch) {
+        List<Message> messages = new ArrayList<>();
+        if (!book.routesTo(output)) {
+            return messages;
+        }
+        long now = clock.millis();
+        book.matching(() -> {
+            for (StoredEvent e : batch) {
+                book.match(e.document(), e.offset(), v -> {
+                    if (!Objects.equals(v.output, output)) {
+                        return;
+                    }
+                    QueryCounts c = counters.of(v.query.name());
+                    c.matches.incrementAndGet();
+                    c.lastMatch.set(now);
+                    c.dirty = true;
+                    if (deliverer != null) {
+                        c.pending.incrementAndGet();
+                        messages.add(new Message(
+                                e.offset(), e.id(), e.json(), v.query.name(), v.query.key(), v.query.exchange()));
+                    }
+                });
+            }
+        });
+        return messages;
+    }
+
+    private void runReplays() {
+        Replay r;
+        while ((r = replays.poll()) != null) {
+            DeadLetters.DeadLetter letter = r.letter();
+            String error = deliverer.tryOnce(letter.message());
+            if (error == null) {
+                deadLetters.delete(letter.id());
+                QueryCounts c = counters.of(letter.message().source());
+                c.deadLettered.updateAndGet(n -> Math.max(0, n - 1));
+                c.dirty = true;
+            } else {
+                deadLetters.failedAgain(letter.id(), error);
+            }
+            r.result().complete(error);
+        }
+    }
+
+    private void saveIfDue(boolean idle) {
+        long now = System.nanoTime();
+        long target = book.safeCheckpoint(position);
+        if (target == checkpointed && !counters.dirty()) {
+            return;
+        }
+        if (!idle && now - lastSave < CHECKPOINT_EVERY.toNanos()) {
+            return;
+        }
+        lastSave = now;
+        List<QueryTables.StatsRow> rows = counters.takeDirty();
+        store.transaction("saving the checkpoint of " + reader, c -> {
+            SqlStoreQueries.saveCheckpoint(c, reader, new EventStore.Checkpoint(target, null), clock.millis());
+            QueryTables.saveStats(c, rows);
+            return null;
+        });
+        checkpointed = target;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (deliverer != null) {
+            deliverer.close();
+        }
+        Replay r;
+        while ((r = replays.poll()) != null) {
+            r.result().complete("the server is stopping");
+        }
+    }
+}
