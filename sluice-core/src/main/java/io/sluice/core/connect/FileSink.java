@@ -37,6 +37,7 @@ public final class FileSink implements Sink {
     private final long maxBytes;
     private final int keep;
     private FileChannel channel;
+    private long size; // of the file, as written through the channel
 
     public FileSink(Path path, long maxBytes, int keep) {
         this.path = path;
@@ -62,18 +63,28 @@ public final class FileSink implements Sink {
 
     @Override
     public List<Refusal> send(List<Message> messages) throws IOException {
+        java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream(messages.size() * 1_100);
         for (Message m : messages) {
             byte[] line = (StdoutSink.line(m) + "\n").getBytes(StandardCharsets.UTF_8);
-            if (maxBytes > 0 && channel.size() > 0 && channel.size() + line.length > maxBytes) {
+            if (maxBytes > 0 && size + pending.size() > 0 && size + pending.size() + line.length > maxBytes) {
+                write(pending);
                 rotate();
             }
-            var buffer = java.nio.ByteBuffer.wrap(line);
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
+            pending.writeBytes(line);
         }
+        write(pending);
         channel.force(false);
         return List.of();
+    }
+
+    /** Writes what is pending in one go (a system call or a few), and empties it. */
+    private void write(java.io.ByteArrayOutputStream pending) throws IOException {
+        var buffer = java.nio.ByteBuffer.wrap(pending.toByteArray());
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+        size += pending.size();
+        pending.reset();
     }
 
     private void rotate() throws IOException {

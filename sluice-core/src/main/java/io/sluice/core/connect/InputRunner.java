@@ -34,6 +34,10 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Implementation notes</h2>
  *
+ * <p>Appends are pipelined: up to {@value #MAX_IN_FLIGHT} batches wait for their commit while
+ * the next ones are read, and batches are acknowledged in the order they were read, each once
+ * its append is durable.
+ *
  * <p>A message is acknowledged only after the append that holds it returned: a crash before
  * that leaves it unacknowledged, so the broker delivers it again, and the log drops the copy
  * by its event id (an event without an id gets one from the log, so only events with ids are
@@ -42,7 +46,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class InputRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(InputRunner.class);
-    private static final int BATCH = 512;
+    private static final int BATCH = 1_024;
+
+    /** Appends awaiting their durable commit at once: the broker keeps delivering meanwhile. */
+    private static final int MAX_IN_FLIGHT = 8;
+
+    /** An append on its way to the store, and the messages it holds. */
+    private record Appending(java.util.concurrent.CompletableFuture<?> result, List<Source.Received> messages) {}
+
+    private final java.util.ArrayDeque<Appending> inFlight = new java.util.ArrayDeque<>(); // oldest first
     private static final Duration POLL = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
@@ -117,8 +129,9 @@ public final class InputRunner implements AutoCloseable {
                     LOG.info("input {}: connected again", name);
                 }
                 failuresInARow = 0;
+                inFlight.clear(); // what a failed connection had in flight comes again
                 while (running && !source.finished()) {
-                    List<Source.Received> batch = source.poll(BATCH, POLL);
+                    List<Source.Received> batch = source.poll(BATCH, inFlight.isEmpty() ? POLL : Duration.ZERO);
                     if (!batch.isEmpty()) {
                         received.increment(batch.size());
                         if (messages == Messages.EVENTS) {
@@ -127,7 +140,9 @@ public final class InputRunner implements AutoCloseable {
                             queries(batch);
                         }
                     }
+                    settle(batch.isEmpty() || inFlight.size() >= MAX_IN_FLIGHT);
                 }
+                settle(true);
                 if (source.finished()) {
                     return;
                 }
@@ -182,18 +197,38 @@ public final class InputRunner implements AutoCloseable {
         }
         while (!docs.isEmpty()) {
             try {
-                log.append(docs, texts).get(60, TimeUnit.SECONDS);
-                break;
+                inFlight.add(new Appending(log.append(docs, texts), kept));
+                return;
             } catch (InvalidBatchException e) {
                 // One event the log refuses (a bad envelope field): reject it, append the rest.
                 reject(kept.remove(e.index()), e.getMessage().replaceFirst("^event \\d+: ", ""));
                 docs.remove(e.index());
                 texts.remove(e.index());
+            }
+        }
+        if (!kept.isEmpty()) {
+            inFlight.add(new Appending(java.util.concurrent.CompletableFuture.completedFuture(null), kept));
+        }
+    }
+
+    /**
+     * Acknowledges the appends that are durable, oldest first; with {@code all}, waits for every
+     * one in flight.
+     */
+    private void settle(boolean all) throws Exception {
+        while (!inFlight.isEmpty()) {
+            Appending oldest = inFlight.peekFirst();
+            if (!all && !oldest.result().isDone() && inFlight.size() < MAX_IN_FLIGHT) {
+                return;
+            }
+            try {
+                oldest.result().get(60, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
                 throw new IllegalStateException("the log could not store the events: " + describe(e.getCause()), e);
             }
+            inFlight.removeFirst();
+            source.ack(oldest.messages());
         }
-        source.ack(kept);
     }
 
     private void queries(List<Source.Received> batch) throws Exception {

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  */
 final class Route implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Route.class);
-    private static final int BATCH = 512;
+    private static final int BATCH = 8_192; // events matched, and their matches delivered, per round at most
     private static final Duration CHECKPOINT_EVERY = Duration.ofMillis(100);
 
     /** A dead letter's replay, run on the route's thread between batches. */

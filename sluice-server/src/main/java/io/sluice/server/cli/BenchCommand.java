@@ -29,14 +29,15 @@ import picocli.CommandLine.Spec;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Measure Sluice's hot paths on this machine (see docs/benchmarks.md).",
-        subcommands = {BenchCommand.Match.class, IngestBench.class, DiskBench.class})
+        subcommands = {BenchCommand.Match.class, IngestBench.class, RouteBench.class, DiskBench.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a benchmark is required: match, ingest or disk");
+        throw new CommandLine.ParameterException(
+                spec.commandLine(), "a benchmark is required: match, ingest, route or disk");
     }
 
     /**

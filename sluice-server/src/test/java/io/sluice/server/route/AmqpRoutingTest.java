@@ -75,6 +75,10 @@ class AmqpRoutingTest {
     }
 
     private void start() throws IOException {
+        // The queues exist before the server does, as a deployment's would: a message
+        // published to a queue nobody has declared yet is dropped by the broker.
+        channel.queueDeclare(name("events"), true, false, false, null);
+        channel.queueDeclare(name("queries"), true, false, false, null);
         Path config = dir.resolve("sluice.yaml");
         Files.writeString(
                 config,

@@ -49,11 +49,20 @@ class RoutingTest {
         if (receiver != null) {
             receiver.stop(0);
         }
+        afterStop();
+    }
+
+    /** Runs once the server has stopped. */
+    void afterStop() {}
+
+    /** The store section of the configuration; the embedded store by default. */
+    String storeYaml() {
+        return "";
     }
 
     private SluiceServer start(String yaml) throws IOException {
         Path config = dir.resolve("sluice.yaml");
-        Files.writeString(config, yaml);
+        Files.writeString(config, storeYaml() + yaml);
         server = SluiceServer.start(ServerConfig.load(config).withPort(0));
         return server;
     }
