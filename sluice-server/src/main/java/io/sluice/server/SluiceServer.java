@@ -11,6 +11,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sluice.core.connect.InputRunner;
 import io.sluice.core.connect.OutputFields;
 import io.sluice.core.consume.Consumers;
+import io.sluice.core.handle.Handlers;
 import io.sluice.core.log.EventLog;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.LiveEvents;
@@ -22,10 +23,17 @@ import io.sluice.core.route.Router;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ServerConfig;
 import io.sluice.server.http.ConsumerApi;
+import io.sluice.server.http.HandlerApi;
 import io.sluice.server.http.HttpApi;
 import io.sluice.server.http.QueryApi;
 import io.sluice.store.postgres.PostgresEventStore;
 import io.sluice.store.sqlite.SqliteEventStore;
+import java.io.IOException;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +55,9 @@ import org.slf4j.LoggerFactory;
  *   committed events ─► Router: a route per output follows the log from its checkpoint
  *        ─► shared query index ─► matches by key ─► output (amqp, webhook, file, stdout)
  *        ─► retries, dead letters ─► checkpoint; POST /v1/queries changes the queries at an offset
+ *   committed events ─► Handlers: a reader per handler from its checkpoint ─► type pattern, filter
+ *        ─► shell command / Java class / HTTP call, with concurrency ─► run recorded ─► retries,
+ *        dead letters ─► checkpoint; POST /v1/handlers adds one while the others run
  *   Retention ── trims the oldest events by count, bytes and age
  * </pre>
  */
@@ -61,6 +72,7 @@ public final class SluiceServer implements AutoCloseable {
 
     private final StoreFollower follower;
     private final Router router;
+    private final Handlers handlers;
     private final List<InputRunner> inputs;
 
     private SluiceServer(
@@ -70,9 +82,11 @@ public final class SluiceServer implements AutoCloseable {
             StoreFollower follower,
             Retention retention,
             Router router,
+            Handlers handlers,
             List<InputRunner> inputs,
             Javalin http) {
         this.router = router;
+        this.handlers = handlers;
         this.inputs = inputs;
         this.config = config;
         this.follower = follower;
@@ -127,6 +141,7 @@ public final class SluiceServer implements AutoCloseable {
         meters.gauge("sluice.consumers.waiting", consumers, Consumers::waiting);
 
         Router router = startRouter(config, store, live, clock, meters);
+        Handlers handlers = startHandlers(config, store, live, clock, meters);
 
         HttpApi api = new HttpApi(
                 log, live, config.limits(), meters, name -> router.query(name).map(StandingQuery::query));
@@ -136,7 +151,8 @@ public final class SluiceServer implements AutoCloseable {
         });
         api.register(http);
         new ConsumerApi(consumers).register(http);
-        new QueryApi(router).register(http);
+        new QueryApi(router, handlers).register(http);
+        new HandlerApi(handlers).register(http);
         List<InputRunner> inputs = new ArrayList<>();
         for (ServerConfig.InputConfig in : config.routing().inputs()) {
             InputRunner runner = new InputRunner(
@@ -153,6 +169,7 @@ public final class SluiceServer implements AutoCloseable {
             http.start(config.bind(), config.port());
         } catch (RuntimeException e) {
             inputs.forEach(InputRunner::close);
+            handlers.close();
             router.close();
             log.close();
             if (follower != null) {
@@ -173,7 +190,7 @@ public final class SluiceServer implements AutoCloseable {
                 http.port(),
                 store,
                 store.lastOffset());
-        return new SluiceServer(config, store, log, follower, retention, router, inputs, http);
+        return new SluiceServer(config, store, log, follower, retention, router, handlers, inputs, http);
     }
 
     /**
@@ -200,6 +217,49 @@ public final class SluiceServer implements AutoCloseable {
         }
         router.start();
         return router;
+    }
+
+    /** Starts the configured handlers and those defined through the API. */
+    private static Handlers startHandlers(
+            ServerConfig config, EventStore store, LiveEvents live, Clock clock, PrometheusMeterRegistry meters) {
+        ServerConfig.Handling h = config.handling();
+        Path base = h.base() != null ? h.base() : Path.of("").toAbsolutePath();
+        Handlers handlers = new Handlers(store, live, clock, meters, plugins(h.pluginsDir()), base);
+        try {
+            handlers.start(h.handlers());
+        } catch (IllegalArgumentException e) {
+            handlers.close();
+            throw new ConfigException(e.getMessage());
+        }
+        return handlers;
+    }
+
+    /** The class loader of {@code driver: java} handlers: the jars in {@code dir}, then the classpath. */
+    private static ClassLoader plugins(Path dir) {
+        ClassLoader parent = SluiceServer.class.getClassLoader();
+        if (dir == null) {
+            return parent;
+        }
+        try (var files = Files.list(dir)) {
+            URL[] jars = files.filter(f -> f.toString().endsWith(".jar"))
+                    .sorted()
+                    .map(f -> {
+                        try {
+                            return f.toUri().toURL();
+                        } catch (MalformedURLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    })
+                    .toArray(URL[]::new);
+            return new URLClassLoader("sluice-plugins", jars, parent);
+        } catch (IOException e) {
+            throw new ConfigException("plugins_dir: cannot list " + dir + ": " + e.getMessage());
+        }
+    }
+
+    /** The handlers. */
+    public Handlers handlers() {
+        return handlers;
     }
 
     private static EventStore openStore(ServerConfig config, Clock clock) {
@@ -241,6 +301,7 @@ public final class SluiceServer implements AutoCloseable {
         inputs.forEach(InputRunner::close); // sources first: nothing new comes in
         http.stop();
         retention.close();
+        handlers.close();
         router.close();
         log.close();
         if (follower != null) {

@@ -36,7 +36,7 @@ public record Spec(String kind, String type, String summary, List<Field> fields)
     /** The keys every component takes besides its settings: its type. */
     private static final List<String> COMMON = List.of("type");
 
-    /** Every output's setting: deliveries of a refused message before it is parked. */
+    /** Every output's (and handler's) setting: deliveries of a refused message before it is parked. */
     public static final Field MAX_ATTEMPTS = Field.optional(
             "max_attempts",
             Field.Type.INTEGER,
@@ -52,11 +52,13 @@ public record Spec(String kind, String type, String summary, List<Field> fields)
             Field.optional("max_backoff", Field.Type.DURATION, "30s", "the longest wait between attempts");
 
     /**
-     * The settings the framework reads for every component of a kind (retries, for outputs),
-     * so that no component declares, or handles, them itself.
+     * The settings the framework reads for every component of a kind (retries, for outputs and
+     * handlers), so that no component declares, or handles, them itself.
      */
     public static List<Field> framework(String kind) {
-        return kind.equals("output") ? List.of(MAX_ATTEMPTS, BACKOFF, MAX_BACKOFF) : List.of();
+        return kind.equals("output") || kind.equals("handler")
+                ? List.of(MAX_ATTEMPTS, BACKOFF, MAX_BACKOFF)
+                : List.of();
     }
 
     /** The component's own settings and the framework's, in the order documentation lists them. */

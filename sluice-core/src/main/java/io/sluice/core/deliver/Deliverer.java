@@ -66,7 +66,8 @@ public final class Deliverer implements AutoCloseable {
             }
         }
 
-        Duration backoff(int failures) {
+        /** The wait after the {@code failures}-th failure in a row. */
+        public Duration backoff(int failures) {
             long millis = initialBackoff.toMillis() << Math.min(failures - 1, 20);
             return Duration.ofMillis(Math.min(Math.max(millis, 1), maxBackoff.toMillis()));
         }

@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
             TailCommand.class,
             QueriesCommand.class,
             DeadLettersCommand.class,
+            HandlersCommand.class,
             MatchCommand.class,
             BenchCommand.class,
             VersionCommand.class,

@@ -10,6 +10,8 @@ import io.sluice.api.component.Settings;
 import io.sluice.api.component.Sink;
 import io.sluice.api.component.Source;
 import io.sluice.core.connect.InputRunner;
+import io.sluice.core.handle.EventReactorHandlers;
+import io.sluice.core.handle.HandlerDefinition;
 import io.sluice.core.query.StandingQueries;
 import io.sluice.core.query.StandingQuery;
 import io.sluice.core.route.QueryBook;
@@ -43,9 +45,17 @@ import java.util.regex.Pattern;
  * @param retention how much of the log is kept
  * @param envelope the names of the id, type and time fields
  * @param routing outputs and standing queries
+ * @param handling handlers and where their Java classes are found
  */
 public record ServerConfig(
-        String bind, int port, Store store, Limits limits, Retention retention, Envelope envelope, Routing routing) {
+        String bind,
+        int port,
+        Store store,
+        Limits limits,
+        Retention retention,
+        Envelope envelope,
+        Routing routing,
+        Handling handling) {
 
     /** The default port. */
     public static final int DEFAULT_PORT = 8470;
@@ -180,6 +190,22 @@ public record ServerConfig(
         }
     }
 
+    /**
+     * Handlers: the configured definitions ({@code handlers:} and {@code event_handlers:}) and
+     * the directory of jars that {@code driver: java} classes may come from.
+     *
+     * @param handlers the definitions, in the order given
+     * @param pluginsDir a directory of jars, or null
+     * @param base the directory handlers defined through the API run in (the config file's)
+     */
+    public record Handling(List<HandlerDefinition> handlers, Path pluginsDir, Path base) {
+        public static final Handling NONE = new Handling(List.of(), null, null);
+
+        public Handling {
+            handlers = List.copyOf(handlers);
+        }
+    }
+
     /** The defaults, with SQLite in {@code dataDir}. */
     public static ServerConfig defaults(Path dataDir) {
         return new ServerConfig(
@@ -189,43 +215,58 @@ public record ServerConfig(
                 Limits.DEFAULT,
                 Retention.NONE,
                 Envelope.DEFAULT,
-                Routing.NONE);
+                Routing.NONE,
+                Handling.NONE);
     }
 
     public ServerConfig withBind(String newBind) {
-        return new ServerConfig(newBind, port, store, limits, retention, envelope, routing);
+        return new ServerConfig(newBind, port, store, limits, retention, envelope, routing, handling);
     }
 
     public ServerConfig withPort(int newPort) {
-        return new ServerConfig(bind, newPort, store, limits, retention, envelope, routing);
+        return new ServerConfig(bind, newPort, store, limits, retention, envelope, routing, handling);
     }
 
     public ServerConfig withDataDir(Path dir) {
         Compression compression = store.compression() != null ? store.compression() : Compression.ZSTD;
-        return new ServerConfig(bind, port, Store.sqlite(dir, compression), limits, retention, envelope, routing);
+        return new ServerConfig(
+                bind, port, Store.sqlite(dir, compression), limits, retention, envelope, routing, handling);
     }
 
     public ServerConfig withStore(Store newStore) {
-        return new ServerConfig(bind, port, newStore, limits, retention, envelope, routing);
+        return new ServerConfig(bind, port, newStore, limits, retention, envelope, routing, handling);
     }
 
     public ServerConfig withRetention(Retention newRetention) {
-        return new ServerConfig(bind, port, store, limits, newRetention, envelope, routing);
+        return new ServerConfig(bind, port, store, limits, newRetention, envelope, routing, handling);
     }
 
     public ServerConfig withRouting(Routing newRouting) {
-        return new ServerConfig(bind, port, store, limits, retention, envelope, newRouting);
+        return new ServerConfig(bind, port, store, limits, retention, envelope, newRouting, handling);
+    }
+
+    public ServerConfig withHandling(Handling newHandling) {
+        return new ServerConfig(bind, port, store, limits, retention, envelope, routing, newHandling);
     }
 
     public ServerConfig withLimits(Limits newLimits) {
-        return new ServerConfig(bind, port, store, newLimits, retention, envelope, routing);
+        return new ServerConfig(bind, port, store, newLimits, retention, envelope, routing, handling);
     }
 
     // ------------------------------------------------------------------ loading
 
-    private static final Set<String> TOP_LEVEL =
-            Set.of("server", "store", "envelope", "inputs", "outputs", "default_output", "queries");
-    private static final Set<String> PLANNED = Set.of("handlers", "event_handlers", "zeromq", "winchester", "flows");
+    private static final Set<String> TOP_LEVEL = Set.of(
+            "server",
+            "store",
+            "envelope",
+            "inputs",
+            "outputs",
+            "default_output",
+            "queries",
+            "handlers",
+            "event_handlers",
+            "plugins_dir");
+    private static final Set<String> PLANNED = Set.of("zeromq", "winchester", "flows");
 
     /**
      * Reads a configuration file; relative paths in it are resolved against its directory.
@@ -364,7 +405,70 @@ public record ServerConfig(
                     r.text(e, "envelope.time", "time"));
         }
         Routing routing = routing(root, file, base);
-        return new ServerConfig(bind, port, store, limits, retention, envelope, routing);
+        Handling handling = handling(root, file, base);
+        return new ServerConfig(bind, port, store, limits, retention, envelope, routing, handling);
+    }
+
+    private static Handling handling(JsonNode root, Path file, Path base) {
+        List<HandlerDefinition> handlers = new ArrayList<>();
+        JsonNode hs = root.path("handlers");
+        if (!hs.isMissingNode() && !hs.isNull()) {
+            if (!hs.isArray()) {
+                throw new ConfigException(
+                        file + ": handlers: must be a list of handlers ({name, on, driver, handler, ...})");
+            }
+            for (int i = 0; i < hs.size(); i++) {
+                try {
+                    handlers.add(HandlerDefinition.read(hs.get(i), "handlers[" + i + "]", base));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(file + ": " + e.getMessage());
+                }
+            }
+        }
+        JsonNode eh = root.path("event_handlers");
+        if (!eh.isMissingNode() && !eh.isNull()) {
+            if (!eh.isTextual()) {
+                throw new ConfigException(file + ": event_handlers: must be the path of an event-handlers.json");
+            }
+            Path path = base.resolve(eh.textValue());
+            JsonNode doc;
+            try {
+                doc = new ObjectMapper().readTree(Files.readString(path));
+            } catch (NoSuchFileException e) {
+                throw new ConfigException(file + ": event_handlers: no such file: " + path);
+            } catch (JsonProcessingException e) {
+                var loc = e.getLocation();
+                throw new ConfigException(path + (loc == null ? "" : ":" + loc.getLineNr() + ":" + loc.getColumnNr())
+                        + ": invalid JSON: " + e.getOriginalMessage());
+            } catch (IOException e) {
+                throw new ConfigException(file + ": event_handlers: cannot read " + path + ": " + e.getMessage());
+            }
+            try {
+                handlers.addAll(EventReactorHandlers.read(
+                        doc, path.toString(), path.toAbsolutePath().getParent()));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(
+                        e.getMessage().startsWith(path.toString()) ? e.getMessage() : path + ": " + e.getMessage());
+            }
+        }
+        Set<String> names = new java.util.HashSet<>();
+        for (HandlerDefinition h : handlers) {
+            if (!names.add(h.name())) {
+                throw new ConfigException(file + ": handlers: two handlers are named '" + h.name() + "'");
+            }
+        }
+        Path plugins = null;
+        JsonNode pd = root.path("plugins_dir");
+        if (!pd.isMissingNode() && !pd.isNull()) {
+            if (!pd.isTextual()) {
+                throw new ConfigException(file + ": plugins_dir: must be the path of a directory of jars");
+            }
+            plugins = base.resolve(pd.textValue());
+            if (!Files.isDirectory(plugins)) {
+                throw new ConfigException(file + ": plugins_dir: no such directory: " + plugins);
+            }
+        }
+        return new Handling(handlers, plugins, base);
     }
 
     private static Routing routing(JsonNode root, Path file, Path base) {

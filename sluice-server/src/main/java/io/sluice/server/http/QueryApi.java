@@ -7,6 +7,7 @@ import io.javalin.http.Context;
 import io.sluice.api.ErrorCode;
 import io.sluice.api.Json;
 import io.sluice.core.deliver.DeadLetters;
+import io.sluice.core.handle.Handlers;
 import io.sluice.core.log.StoreException;
 import io.sluice.core.query.StandingQueries;
 import io.sluice.core.route.QueryBook;
@@ -36,9 +37,12 @@ public final class QueryApi {
     private static final Duration REPLAY_TIMEOUT = Duration.ofSeconds(30);
 
     private final Router router;
+    private final Handlers handlers;
 
-    public QueryApi(Router router) {
+    /** @param handlers who replays the dead letters of handlers */
+    public QueryApi(Router router, Handlers handlers) {
         this.router = router;
+        this.handlers = handlers;
     }
 
     public void register(Javalin app) {
@@ -130,11 +134,16 @@ public final class QueryApi {
 
     private void replay(Context ctx) throws InterruptedException {
         long id = id(ctx);
+        DeadLetters.DeadLetter letter = router.deadLetters().get(id).orElseThrow(() -> noLetter(ctx));
         String error;
-        try {
-            error = router.replay(id, REPLAY_TIMEOUT);
-        } catch (IllegalArgumentException e) {
-            throw noLetter(ctx);
+        if (Handlers.isHandlerReader(letter.reader())) {
+            error = handlers.replay(letter);
+        } else {
+            try {
+                error = router.replay(id, REPLAY_TIMEOUT);
+            } catch (IllegalArgumentException e) {
+                throw noLetter(ctx);
+            }
         }
         if (error != null) {
             throw new ApiException(ErrorCode.UNAVAILABLE, "dead letter " + id + " was not delivered: " + error);

@@ -114,8 +114,17 @@ class ServerConfigTest {
                 .hasMessageContaining("store.retention.max_age: must be a duration");
         assertThatThrownBy(() -> ServerConfig.load(file("envelope: nope\n")))
                 .hasMessageContaining("envelope: unknown envelope preset 'nope'");
-        assertThatThrownBy(() -> ServerConfig.load(file("handlers: []\n")))
-                .hasMessageContaining("does not support 'handlers' yet");
+        assertThatThrownBy(() -> ServerConfig.load(file("flows: []\n")))
+                .hasMessageContaining("does not support 'flows' yet");
+        assertThatThrownBy(() -> ServerConfig.load(file("handlers: [{name: x, driver: shell}]\n")))
+                .hasMessageContaining("sluice.yaml: handlers[0].handler: required");
+        assertThatThrownBy(() -> ServerConfig.load(file("handlers: [{name: x, driver: perl, handler: a}]\n")))
+                .hasMessageContaining("handlers[0].driver: unknown driver 'perl' (drivers: shell, java, http)");
+        assertThatThrownBy(() -> ServerConfig.load(file(
+                        "handlers: [{name: x, driver: shell, handler: a}, {name: x, driver: shell, handler: b}]\n")))
+                .hasMessageContaining("two handlers are named 'x'");
+        assertThatThrownBy(() -> ServerConfig.load(file("handlers: [{name: x, driver: shell, handler: \"a 'b\"}]\n")))
+                .hasMessageContaining("handlers[0].handler: unclosed single quote");
         assertThatThrownBy(() -> ServerConfig.load(file("server:\n  port: [1\n")))
                 .hasMessageMatching("(?s).*sluice.yaml:\\d+:\\d+: invalid YAML.*");
         assertThatThrownBy(() -> ServerConfig.load(dir.resolve("missing.yaml"))).hasMessageContaining("no such file");

@@ -1,0 +1,2 @@
+/** The interface of handlers written in Java ({@code driver: java}). */
+package io.sluice.api.handler;
