@@ -6,6 +6,7 @@ import io.sluice.api.component.Source;
 import io.sluice.api.component.Spec;
 import io.sluice.connect.amqp.AmqpSink;
 import io.sluice.connect.amqp.AmqpSource;
+import io.sluice.connect.zeromq.ZmqPullSource;
 import io.sluice.core.connect.FileSink;
 import io.sluice.core.connect.StdoutSink;
 import io.sluice.core.connect.WebhookSink;
@@ -43,6 +44,7 @@ public final class Components {
 
     static {
         input(AmqpSource.SPEC, (s, base) -> AmqpSource.of(s));
+        input(ZmqPullSource.SPEC, (s, base) -> ZmqPullSource.of(s));
 
         output(AmqpSink.SPEC, (s, base) -> AmqpSink.of(s));
         output(WebhookSink.SPEC, (s, base) -> WebhookSink.of(s));

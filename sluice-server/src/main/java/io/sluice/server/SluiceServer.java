@@ -26,6 +26,7 @@ import io.sluice.server.http.ConsumerApi;
 import io.sluice.server.http.HandlerApi;
 import io.sluice.server.http.HttpApi;
 import io.sluice.server.http.QueryApi;
+import io.sluice.server.zmq.ZeroMqRouter;
 import io.sluice.store.postgres.PostgresEventStore;
 import io.sluice.store.sqlite.SqliteEventStore;
 import java.io.IOException;
@@ -46,6 +47,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   inputs (AMQP queue) ─► InputRunner: decode ─► EventLog.append ─► ack once durable
+ *   ZeroMQ router: PULL ─► InputRunner; REP ─► append ─► reply as stored; log ─► PUB
  *   HTTP POST /v1/events ─► decode (JSON, NDJSON, CloudEvents) ─► EventLog.append
  *        ─► group commit into the store (durable) ─► answer the producer
  *        ─► committed batch to live followers ─► GET /v1/stream (SSE), from the store when behind
@@ -74,6 +76,7 @@ public final class SluiceServer implements AutoCloseable {
     private final Router router;
     private final Handlers handlers;
     private final List<InputRunner> inputs;
+    private final ZeroMqRouter zeromq; // null when not configured
 
     private SluiceServer(
             ServerConfig config,
@@ -84,7 +87,9 @@ public final class SluiceServer implements AutoCloseable {
             Router router,
             Handlers handlers,
             List<InputRunner> inputs,
+            ZeroMqRouter zeromq,
             Javalin http) {
+        this.zeromq = zeromq;
         this.router = router;
         this.handlers = handlers;
         this.inputs = inputs;
@@ -165,9 +170,37 @@ public final class SluiceServer implements AutoCloseable {
                     meters);
             inputs.add(runner);
         }
+        ZeroMqRouter zeromq = config.handling().zeromq() == null
+                ? null
+                : new ZeroMqRouter(
+                        config.handling().zeromq(),
+                        log,
+                        live,
+                        router,
+                        config.limits().maxEventBytes(),
+                        meters);
+        String failure = null;
+        RuntimeException cause = null;
         try {
             http.start(config.bind(), config.port());
         } catch (RuntimeException e) {
+            cause = e;
+            failure = "cannot listen on " + config.bind() + ":" + config.port() + ": "
+                    + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+        }
+        if (failure == null && zeromq != null) {
+            try {
+                zeromq.start();
+            } catch (RuntimeException e) {
+                cause = e;
+                failure = e.getMessage();
+            }
+        }
+        if (failure != null) {
+            if (zeromq != null) {
+                zeromq.close();
+            }
+            http.stop();
             inputs.forEach(InputRunner::close);
             handlers.close();
             router.close();
@@ -176,12 +209,7 @@ public final class SluiceServer implements AutoCloseable {
                 follower.close();
             }
             store.close();
-            throw new IllegalStateException(
-                    "cannot listen on " + config.bind() + ":" + config.port() + ": "
-                            + (e.getCause() == null
-                                    ? e.getMessage()
-                                    : e.getCause().getMessage()),
-                    e);
+            throw new IllegalStateException(failure, cause);
         }
         inputs.forEach(InputRunner::start);
         LOG.info(
@@ -190,7 +218,7 @@ public final class SluiceServer implements AutoCloseable {
                 http.port(),
                 store,
                 store.lastOffset());
-        return new SluiceServer(config, store, log, follower, retention, router, handlers, inputs, http);
+        return new SluiceServer(config, store, log, follower, retention, router, handlers, inputs, zeromq, http);
     }
 
     /**
@@ -299,6 +327,9 @@ public final class SluiceServer implements AutoCloseable {
     @Override
     public void close() {
         inputs.forEach(InputRunner::close); // sources first: nothing new comes in
+        if (zeromq != null) {
+            zeromq.close();
+        }
         http.stop();
         retention.close();
         handlers.close();

@@ -29,6 +29,14 @@ public interface Source extends AutoCloseable {
     /** Refuses a message for good (malformed): it must not come again (a broker dead-letters it). */
     void reject(Received message, String reason) throws Exception;
 
+    /**
+     * What is wrong with a message before its body is even read (several frames where one is
+     * expected, too large), or null: the framework rejects it with that reason.
+     */
+    default String problem(Received message) {
+        return null;
+    }
+
     /** Whether the source has nothing more to give, ever (a file read to its end). */
     default boolean finished() {
         return false;

@@ -1,6 +1,7 @@
 package io.sluice.core.connect;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.api.Json;
@@ -58,6 +59,18 @@ public final class InputRunner implements AutoCloseable {
     private static final Duration POLL = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
+    /**
+     * Checks, and may complete, each event of an input before it is appended (EventReactor's
+     * envelope rules, for instance). It may only add fields.
+     */
+    public interface Preparer {
+        /** @return null to append the document (as completed), else why it is rejected */
+        String prepare(ObjectNode document);
+
+        /** Takes events as they are. */
+        Preparer NONE = document -> null;
+    }
+
     /** What an input's messages hold. */
     public enum Messages {
         EVENTS,
@@ -70,6 +83,7 @@ public final class InputRunner implements AutoCloseable {
     private final EventLog log;
     private final Router router;
     private final long maxEventBytes;
+    private final Preparer preparer;
     private final Counter received;
     private final Counter rejected;
     private final Counter failures;
@@ -89,6 +103,20 @@ public final class InputRunner implements AutoCloseable {
             Router router,
             long maxEventBytes,
             MeterRegistry meters) {
+        this(name, source, messages, log, router, maxEventBytes, meters, Preparer.NONE);
+    }
+
+    /** As above, with a preparer run on each event before it is appended. */
+    public InputRunner(
+            String name,
+            Source source,
+            Messages messages,
+            EventLog log,
+            Router router,
+            long maxEventBytes,
+            MeterRegistry meters,
+            Preparer preparer) {
+        this.preparer = preparer;
         this.name = name;
         this.source = source;
         this.messages = messages;
@@ -172,9 +200,12 @@ public final class InputRunner implements AutoCloseable {
         List<ByteBuffer> texts = new ArrayList<>();
         List<Source.Received> kept = new ArrayList<>();
         for (Source.Received r : batch) {
-            String problem = null;
+            String problem = source.problem(r);
             JsonNode doc = null;
-            if (maxEventBytes > 0 && r.body().length > maxEventBytes) {
+            boolean changed = false;
+            if (problem != null) {
+                // refused by the source itself (several frames, too large)
+            } else if (maxEventBytes > 0 && r.body().length > maxEventBytes) {
                 problem = "the body is " + r.body().length + " bytes; the limit is " + maxEventBytes;
             } else {
                 try {
@@ -182,6 +213,10 @@ public final class InputRunner implements AutoCloseable {
                     if (!doc.isObject()) {
                         problem = "an event must be a JSON object, not "
                                 + doc.getNodeType().name().toLowerCase();
+                    } else {
+                        int fields = doc.size();
+                        problem = preparer.prepare((ObjectNode) doc);
+                        changed = doc.size() != fields;
                     }
                 } catch (IllegalArgumentException e) {
                     problem = e.getMessage();
@@ -192,7 +227,7 @@ public final class InputRunner implements AutoCloseable {
                 continue;
             }
             docs.add(doc);
-            texts.add(ByteBuffer.wrap(r.body()));
+            texts.add(changed ? null : ByteBuffer.wrap(r.body())); // completed: stored as written by the log
             kept.add(r);
         }
         while (!docs.isEmpty()) {

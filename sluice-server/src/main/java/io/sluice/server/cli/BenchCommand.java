@@ -29,7 +29,14 @@ import picocli.CommandLine.Spec;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = "Measure Sluice's hot paths on this machine (see docs/benchmarks.md).",
-        subcommands = {BenchCommand.Match.class, IngestBench.class, RouteBench.class, DiskBench.class})
+        subcommands = {
+            BenchCommand.Match.class,
+            IngestBench.class,
+            RouteBench.class,
+            HandlerBench.class,
+            ZeroMqBench.class,
+            DiskBench.class
+        })
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -34,8 +34,37 @@ final class SendCommand implements Callable<Integer> {
     @Mixin
     ServerUrl server;
 
-    @Option(names = "--type", paramLabel = "T", description = "Set the type field of events that have none.")
+    @Option(
+            names = {"--type", "-e", "--event-type"},
+            paramLabel = "T",
+            description = "Set the type field of events that have none (with --zmq: event_type).")
     String type;
+
+    @Option(
+            names = "--zmq",
+            paramLabel = "tcp://HOST:PORT",
+            description = "Send over ZeroMQ REQ to the router's rep socket instead (EventReactor's fire-event);"
+                    + " prints the event as stored.")
+    String zmq;
+
+    @Option(
+            names = {"--namespace", "-n"},
+            paramLabel = "N",
+            description = "With --zmq: the namespace of events that have none.")
+    String namespace;
+
+    @Option(
+            names = {"--data", "-d"},
+            paramLabel = "DATA",
+            description = "With --zmq: the event's data (JSON, else taken as a string).")
+    String data;
+
+    @Option(
+            names = "--timeout",
+            defaultValue = "10s",
+            paramLabel = "DURATION",
+            description = "With --zmq: how long to wait for the answer (default: ${DEFAULT-VALUE}).")
+    String timeout;
 
     @Option(
             names = "--batch",
@@ -53,6 +82,12 @@ final class SendCommand implements Callable<Integer> {
             throw new InvalidInputException("--batch must be at least 1");
         }
         PrintWriter out = spec.commandLine().getOut();
+        if (zmq != null) {
+            return ZmqSend.send(zmq, zmqEvents(), io.sluice.api.component.Settings.parseDuration(timeout), out);
+        }
+        if (namespace != null || data != null) {
+            throw new InvalidInputException("--namespace and --data go with --zmq");
+        }
         if (!events.isEmpty()) {
             List<String> lines = new ArrayList<>();
             for (int i = 0; i < events.size(); i++) {
@@ -85,6 +120,54 @@ final class SendCommand implements Callable<Integer> {
         }
         send(pending, out);
         return 0;
+    }
+
+    /** The events for --zmq: the arguments (else one built from the flags), completed by the flags. */
+    private List<String> zmqEvents() throws IOException {
+        List<String> texts = new ArrayList<>(events);
+        if (texts.isEmpty() && type == null && data == null) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            String text;
+            while ((text = in.readLine()) != null) {
+                if (!text.isBlank()) {
+                    texts.add(text);
+                }
+            }
+        }
+        if (texts.isEmpty()) {
+            texts.add("{}");
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            JsonNode node;
+            try {
+                node = Json.parse(texts.get(i));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidInputException("event " + (i + 1) + ": " + e.getMessage());
+            }
+            if (!node.isObject()) {
+                throw new InvalidInputException("event " + (i + 1) + ": an event must be a JSON object");
+            }
+            com.fasterxml.jackson.databind.node.ObjectNode e = (com.fasterxml.jackson.databind.node.ObjectNode) node;
+            if (namespace != null && !e.has("namespace")) {
+                e.put("namespace", namespace);
+            }
+            if (type != null && !e.has("event_type")) {
+                e.put("event_type", type);
+            }
+            if (data != null && !e.has("data")) {
+                JsonNode d;
+                try {
+                    d = Json.parse(data);
+                } catch (IllegalArgumentException notJson) {
+                    d = Json.nodes().textNode(data);
+                }
+                e.set("data", d);
+            }
+            // Unchanged events go as written; completed ones as Jackson writes them.
+            out.add(e.size() == Json.parse(texts.get(i)).size() ? texts.get(i).strip() : Json.write(e));
+        }
+        return out;
     }
 
     private String line(String json, String where) {

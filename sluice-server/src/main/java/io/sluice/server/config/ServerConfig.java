@@ -17,6 +17,7 @@ import io.sluice.core.query.StandingQuery;
 import io.sluice.core.route.QueryBook;
 import io.sluice.core.route.QueryEdits;
 import io.sluice.server.Components;
+import io.sluice.server.zmq.ZeroMqRouter;
 import io.sluice.store.sqlite.Compression;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -197,9 +198,10 @@ public record ServerConfig(
      * @param handlers the definitions, in the order given
      * @param pluginsDir a directory of jars, or null
      * @param base the directory handlers defined through the API run in (the config file's)
+     * @param zeromq EventReactor's ZeroMQ router, or null
      */
-    public record Handling(List<HandlerDefinition> handlers, Path pluginsDir, Path base) {
-        public static final Handling NONE = new Handling(List.of(), null, null);
+    public record Handling(List<HandlerDefinition> handlers, Path pluginsDir, Path base, ZeroMqRouter.Config zeromq) {
+        public static final Handling NONE = new Handling(List.of(), null, null, null);
 
         public Handling {
             handlers = List.copyOf(handlers);
@@ -265,8 +267,9 @@ public record ServerConfig(
             "queries",
             "handlers",
             "event_handlers",
-            "plugins_dir");
-    private static final Set<String> PLANNED = Set.of("zeromq", "winchester", "flows");
+            "plugins_dir",
+            "zeromq");
+    private static final Set<String> PLANNED = Set.of("winchester", "flows");
 
     /**
      * Reads a configuration file; relative paths in it are resolved against its directory.
@@ -468,7 +471,16 @@ public record ServerConfig(
                 throw new ConfigException(file + ": plugins_dir: no such directory: " + plugins);
             }
         }
-        return new Handling(handlers, plugins, base);
+        ZeroMqRouter.Config zeromq = null;
+        JsonNode z = root.path("zeromq");
+        if (!z.isMissingNode() && !z.isNull()) {
+            try {
+                zeromq = ZeroMqRouter.Config.read(z);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(file + ": " + e.getMessage());
+            }
+        }
+        return new Handling(handlers, plugins, base, zeromq);
     }
 
     private static Routing routing(JsonNode root, Path file, Path base) {
