@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sluice.api.Envelope;
 import io.sluice.core.connect.InputRunner;
 import io.sluice.core.connect.OutputFields;
 import io.sluice.core.consume.Consumers;
@@ -20,12 +21,17 @@ import io.sluice.core.log.StoreFollower;
 import io.sluice.core.query.StandingQuery;
 import io.sluice.core.route.QueryBook;
 import io.sluice.core.route.Router;
+import io.sluice.core.trigger.DefinitionException;
+import io.sluice.core.trigger.PipelineHandlers;
+import io.sluice.core.trigger.TriggerEngine;
+import io.sluice.core.trigger.WinchesterConfig;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ServerConfig;
 import io.sluice.server.http.ConsumerApi;
 import io.sluice.server.http.HandlerApi;
 import io.sluice.server.http.HttpApi;
 import io.sluice.server.http.QueryApi;
+import io.sluice.server.http.StreamApi;
 import io.sluice.server.zmq.ZeroMqRouter;
 import io.sluice.store.postgres.PostgresEventStore;
 import io.sluice.store.sqlite.SqliteEventStore;
@@ -38,6 +44,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +67,8 @@ import org.slf4j.LoggerFactory;
  *   committed events ─► Handlers: a reader per handler from its checkpoint ─► type pattern, filter
  *        ─► shell command / Java class / HTTP call, with concurrency ─► run recorded ─► retries,
  *        dead letters ─► checkpoint; POST /v1/handlers adds one while the others run
+ *   committed events ─► TriggerEngine (winchester:): streams by distinguishing traits ─► fire / expire
+ *        ─► pipelines (commit: new events appended; rollback: error state) ─► /v1/streams
  *   Retention ── trims the oldest events by count, bytes and age
  * </pre>
  */
@@ -75,6 +84,7 @@ public final class SluiceServer implements AutoCloseable {
     private final StoreFollower follower;
     private final Router router;
     private final Handlers handlers;
+    private final TriggerEngine triggers; // null without winchester:
     private final List<InputRunner> inputs;
     private final ZeroMqRouter zeromq; // null when not configured
 
@@ -86,12 +96,14 @@ public final class SluiceServer implements AutoCloseable {
             Retention retention,
             Router router,
             Handlers handlers,
+            TriggerEngine triggers,
             List<InputRunner> inputs,
             ZeroMqRouter zeromq,
             Javalin http) {
         this.zeromq = zeromq;
         this.router = router;
         this.handlers = handlers;
+        this.triggers = triggers;
         this.inputs = inputs;
         this.config = config;
         this.follower = follower;
@@ -147,6 +159,7 @@ public final class SluiceServer implements AutoCloseable {
 
         Router router = startRouter(config, store, live, clock, meters);
         Handlers handlers = startHandlers(config, store, live, clock, meters);
+        TriggerEngine triggers = startTriggers(config, store, log, live, clock, meters);
 
         HttpApi api = new HttpApi(
                 log, live, config.limits(), meters, name -> router.query(name).map(StandingQuery::query));
@@ -158,6 +171,7 @@ public final class SluiceServer implements AutoCloseable {
         new ConsumerApi(consumers).register(http);
         new QueryApi(router, handlers).register(http);
         new HandlerApi(handlers).register(http);
+        new StreamApi(triggers).register(http);
         List<InputRunner> inputs = new ArrayList<>();
         for (ServerConfig.InputConfig in : config.routing().inputs()) {
             InputRunner runner = new InputRunner(
@@ -203,6 +217,9 @@ public final class SluiceServer implements AutoCloseable {
             http.stop();
             inputs.forEach(InputRunner::close);
             handlers.close();
+            if (triggers != null) {
+                triggers.close();
+            }
             router.close();
             log.close();
             if (follower != null) {
@@ -218,7 +235,8 @@ public final class SluiceServer implements AutoCloseable {
                 http.port(),
                 store,
                 store.lastOffset());
-        return new SluiceServer(config, store, log, follower, retention, router, handlers, inputs, zeromq, http);
+        return new SluiceServer(
+                config, store, log, follower, retention, router, handlers, triggers, inputs, zeromq, http);
     }
 
     /**
@@ -260,6 +278,43 @@ public final class SluiceServer implements AutoCloseable {
             throw new ConfigException(e.getMessage());
         }
         return handlers;
+    }
+
+    /** Starts Winchester's triggers when the configuration has {@code winchester:}. */
+    private static TriggerEngine startTriggers(
+            ServerConfig config,
+            EventStore store,
+            EventLog log,
+            LiveEvents live,
+            Clock clock,
+            PrometheusMeterRegistry meters) {
+        WinchesterConfig w = config.handling().winchester();
+        if (w == null) {
+            return null;
+        }
+        if (!config.envelope().equals(Envelope.WINCHESTER)) {
+            LOG.warn("winchester: triggers read message_id, event_type and timestamp; set envelope: winchester"
+                    + " so that the log fills them in");
+        }
+        PipelineHandlers handlers;
+        try {
+            handlers = new PipelineHandlers(
+                    w.handlers(),
+                    Map.of("logger", params -> new PipelineHandlers.LoggingHandler()),
+                    plugins(config.handling().pluginsDir()),
+                    w.file().toString());
+        } catch (DefinitionException e) {
+            throw new ConfigException(e.getMessage());
+        }
+        TriggerEngine engine = new TriggerEngine(w, handlers, store, log, live, clock, meters);
+        engine.start();
+        LOG.info("winchester: {} triggers from {}", w.triggers().size(), w.file());
+        return engine;
+    }
+
+    /** The trigger engine, or null. */
+    public TriggerEngine triggers() {
+        return triggers;
     }
 
     /** The class loader of {@code driver: java} handlers: the jars in {@code dir}, then the classpath. */
@@ -333,6 +388,9 @@ public final class SluiceServer implements AutoCloseable {
         http.stop();
         retention.close();
         handlers.close();
+        if (triggers != null) {
+            triggers.close();
+        }
         router.close();
         log.close();
         if (follower != null) {

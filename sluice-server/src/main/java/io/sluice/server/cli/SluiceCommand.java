@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
             QueriesCommand.class,
             DeadLettersCommand.class,
             HandlersCommand.class,
+            StreamsCommand.class,
             MatchCommand.class,
             BenchCommand.class,
             VersionCommand.class,

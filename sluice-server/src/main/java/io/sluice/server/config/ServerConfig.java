@@ -16,6 +16,8 @@ import io.sluice.core.query.StandingQueries;
 import io.sluice.core.query.StandingQuery;
 import io.sluice.core.route.QueryBook;
 import io.sluice.core.route.QueryEdits;
+import io.sluice.core.trigger.DefinitionException;
+import io.sluice.core.trigger.WinchesterConfig;
 import io.sluice.server.Components;
 import io.sluice.server.zmq.ZeroMqRouter;
 import io.sluice.store.sqlite.Compression;
@@ -199,9 +201,15 @@ public record ServerConfig(
      * @param pluginsDir a directory of jars, or null
      * @param base the directory handlers defined through the API run in (the config file's)
      * @param zeromq EventReactor's ZeroMQ router, or null
+     * @param winchester Winchester's triggers and pipelines ({@code winchester: PATH}), or null
      */
-    public record Handling(List<HandlerDefinition> handlers, Path pluginsDir, Path base, ZeroMqRouter.Config zeromq) {
-        public static final Handling NONE = new Handling(List.of(), null, null, null);
+    public record Handling(
+            List<HandlerDefinition> handlers,
+            Path pluginsDir,
+            Path base,
+            ZeroMqRouter.Config zeromq,
+            WinchesterConfig winchester) {
+        public static final Handling NONE = new Handling(List.of(), null, null, null, null);
 
         public Handling {
             handlers = List.copyOf(handlers);
@@ -268,8 +276,9 @@ public record ServerConfig(
             "handlers",
             "event_handlers",
             "plugins_dir",
-            "zeromq");
-    private static final Set<String> PLANNED = Set.of("winchester", "flows");
+            "zeromq",
+            "winchester");
+    private static final Set<String> PLANNED = Set.of("flows");
 
     /**
      * Reads a configuration file; relative paths in it are resolved against its directory.
@@ -480,7 +489,19 @@ public record ServerConfig(
                 throw new ConfigException(file + ": " + e.getMessage());
             }
         }
-        return new Handling(handlers, plugins, base, zeromq);
+        WinchesterConfig winchester = null;
+        JsonNode w = root.path("winchester");
+        if (!w.isMissingNode() && !w.isNull()) {
+            if (!w.isTextual()) {
+                throw new ConfigException(file + ": winchester: must be the path of a winchester.yaml");
+            }
+            try {
+                winchester = WinchesterConfig.load(base.resolve(w.textValue()));
+            } catch (DefinitionException e) {
+                throw new ConfigException(e.getMessage());
+            }
+        }
+        return new Handling(handlers, plugins, base, zeromq, winchester);
     }
 
     private static Routing routing(JsonNode root, Path file, Path base) {

@@ -1,0 +1,2 @@
+/** The interface of trigger pipeline handlers (Winchester's pipeline handlers). */
+package io.sluice.api.pipeline;

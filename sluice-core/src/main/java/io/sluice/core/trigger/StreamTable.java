@@ -1,0 +1,197 @@
+package io.sluice.core.trigger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.api.Json;
+import io.sluice.core.log.EventStore;
+import io.sluice.core.log.SqlStoreQueries;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Streams in the store's {@code trigger_streams} table: one row per stream with its state,
+ * times, fire-criteria counts and the log offsets of its events (a JSON array). The engine
+ * writes the streams a batch of events changed together with its checkpoint, in one
+ * transaction, so that after a crash the streams are exactly as after the last committed event.
+ */
+final class StreamTable {
+    private final EventStore store;
+
+    StreamTable(EventStore store) {
+        this.store = store;
+        store.transaction("creating the trigger stream table", c -> {
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate("CREATE TABLE IF NOT EXISTS trigger_streams (id BIGINT PRIMARY KEY,"
+                        + " trigger_name TEXT NOT NULL, dist_key TEXT NOT NULL, dist_traits TEXT NOT NULL,"
+                        + " state TEXT NOT NULL, first_event TEXT, last_event TEXT, expire_at TEXT, fire_at TEXT,"
+                        + " fire_counts TEXT NOT NULL, offsets TEXT NOT NULL, last_error TEXT,"
+                        + " attempts INTEGER NOT NULL)");
+                s.executeUpdate("CREATE INDEX IF NOT EXISTS trigger_streams_state ON trigger_streams(state, id)");
+            }
+            return null;
+        });
+    }
+
+    /** Writes the changed streams and the engine's checkpoint in one transaction. */
+    void save(Collection<Stream> changed, String reader, long checkpoint, long nowMillis) {
+        store.transaction("saving trigger streams", c -> {
+            upsert(c, changed);
+            if (reader != null) {
+                SqlStoreQueries.saveCheckpoint(c, reader, new EventStore.Checkpoint(checkpoint, null), nowMillis);
+            }
+            return null;
+        });
+        changed.forEach(s -> s.dirty = false);
+    }
+
+    /** Deletes a stream (purge_completed_streams). */
+    void delete(long id) {
+        store.transaction("purging a stream", c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM trigger_streams WHERE id = ?")) {
+                ps.setLong(1, id);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    private static void upsert(Connection c, Collection<Stream> streams) throws SQLException {
+        if (streams.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO trigger_streams(id, trigger_name, dist_key,"
+                + " dist_traits, state, first_event, last_event, expire_at, fire_at, fire_counts, offsets, last_error,"
+                + " attempts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
+                + " first_event = excluded.first_event, last_event = excluded.last_event,"
+                + " expire_at = excluded.expire_at, fire_at = excluded.fire_at, fire_counts = excluded.fire_counts,"
+                + " offsets = excluded.offsets, last_error = excluded.last_error, attempts = excluded.attempts")) {
+            for (Stream s : streams) {
+                ps.setLong(1, s.id);
+                ps.setString(2, s.trigger);
+                ps.setString(3, s.key);
+                ps.setString(4, Json.write(s.distinguishedBy));
+                ps.setString(5, s.state.wireName());
+                ps.setString(6, time(s.first));
+                ps.setString(7, time(s.last));
+                ps.setString(8, time(s.expireAt));
+                ps.setString(9, time(s.fireAt));
+                ArrayNode counts = Json.nodes().arrayNode();
+                for (int n : s.fireCounts) {
+                    counts.add(n);
+                }
+                ps.setString(10, Json.write(counts));
+                StringBuilder offsets = new StringBuilder("[");
+                for (int i = 0; i < s.offsets.size(); i++) {
+                    offsets.append(i == 0 ? "" : ",").append(s.offsets.get(i));
+                }
+                ps.setString(11, offsets.append(']').toString());
+                ps.setString(12, s.lastError);
+                ps.setInt(13, s.attempts);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
+    /** Streams that are not completed, for the engine to resume with. */
+    List<Stream> open() {
+        return query(" WHERE state <> 'completed' ORDER BY id", ps -> {});
+    }
+
+    /** The largest stream id ever given, or 0. */
+    long maxId() {
+        return store.transaction("reading stream ids", c -> {
+            try (Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT MAX(id) FROM trigger_streams")) {
+                return rs.next() ? rs.getLong(1) : 0L;
+            }
+        });
+    }
+
+    /** Streams by filters (each null for any), newest first. */
+    List<Stream> list(String trigger, String state, long before, int limit) {
+        StringBuilder where = new StringBuilder(" WHERE id < ?");
+        if (trigger != null) {
+            where.append(" AND trigger_name = ?");
+        }
+        if (state != null) {
+            where.append(" AND state = ?");
+        }
+        where.append(" ORDER BY id DESC LIMIT ?");
+        return query(where.toString(), ps -> {
+            int i = 1;
+            ps.setLong(i++, before);
+            if (trigger != null) {
+                ps.setString(i++, trigger);
+            }
+            if (state != null) {
+                ps.setString(i++, state);
+            }
+            ps.setInt(i, limit);
+        });
+    }
+
+    /** One stream. */
+    Stream get(long id) {
+        List<Stream> l = query(" WHERE id = ?", ps -> ps.setLong(1, id));
+        return l.isEmpty() ? null : l.getFirst();
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private List<Stream> query(String where, Binder binder) {
+        return store.transaction("reading trigger streams", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, trigger_name, dist_key, dist_traits, state,"
+                    + " first_event, last_event, expire_at, fire_at, fire_counts, offsets, last_error, attempts"
+                    + " FROM trigger_streams" + where)) {
+                binder.bind(ps);
+                List<Stream> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        JsonNode counts = Json.parse(rs.getString(10));
+                        Stream s = new Stream(
+                                rs.getLong(1),
+                                rs.getString(2),
+                                (ObjectNode) Json.parse(rs.getString(4)),
+                                rs.getString(3),
+                                counts.size());
+                        s.state = Stream.State.of(rs.getString(5));
+                        s.first = parse(rs.getString(6));
+                        s.last = parse(rs.getString(7));
+                        s.expireAt = parse(rs.getString(8));
+                        s.fireAt = parse(rs.getString(9));
+                        for (int i = 0; i < counts.size(); i++) {
+                            s.fireCounts[i] = counts.get(i).asInt();
+                        }
+                        for (JsonNode o : Json.parse(rs.getString(11))) {
+                            s.offsets.add(o.asLong());
+                        }
+                        s.lastError = rs.getString(12);
+                        s.attempts = rs.getInt(13);
+                        s.dirty = false;
+                        out.add(s);
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    private static String time(LocalDateTime t) {
+        return t == null ? null : t.toString();
+    }
+
+    private static LocalDateTime parse(String s) {
+        return s == null ? null : LocalDateTime.parse(s);
+    }
+}
