@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sluice.api.Envelope;
+import io.sluice.connect.amqp.NotabeneHandler;
 import io.sluice.core.connect.InputRunner;
 import io.sluice.core.connect.OutputFields;
 import io.sluice.core.consume.Consumers;
@@ -24,6 +25,7 @@ import io.sluice.core.route.Router;
 import io.sluice.core.trigger.DefinitionException;
 import io.sluice.core.trigger.PipelineHandlers;
 import io.sluice.core.trigger.TriggerEngine;
+import io.sluice.core.trigger.UsageHandler;
 import io.sluice.core.trigger.WinchesterConfig;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ServerConfig;
@@ -300,7 +302,10 @@ public final class SluiceServer implements AutoCloseable {
         try {
             handlers = new PipelineHandlers(
                     w.handlers(),
-                    Map.of("logger", params -> new PipelineHandlers.LoggingHandler()),
+                    Map.of(
+                            "logger", params -> new PipelineHandlers.LoggingHandler(),
+                            "usage", UsageHandler::new,
+                            "notabene", NotabeneHandler::new),
                     plugins(config.handling().pluginsDir()),
                     w.file().toString());
         } catch (DefinitionException e) {
@@ -310,6 +315,11 @@ public final class SluiceServer implements AutoCloseable {
         engine.start();
         LOG.info("winchester: {} triggers from {}", w.triggers().size(), w.file());
         return engine;
+    }
+
+    /** The ZeroMQ router, or null. */
+    public ZeroMqRouter zeromq() {
+        return zeromq;
     }
 
     /** The trigger engine, or null. */

@@ -54,6 +54,7 @@ public final class ZmqPullSource implements Source {
     private final int highWaterMark;
     private ZContext context;
     private ZMQ.Socket socket;
+    private volatile String bound; // the endpoint as bound (the port chosen for tcp://host:*)
 
     public ZmqPullSource(String endpoint, boolean bind, long maxMessageBytes, int highWaterMark) {
         this.endpoint = endpoint;
@@ -80,14 +81,22 @@ public final class ZmqPullSource implements Source {
 
     /** Checks an endpoint's form: {@code tcp://host:port}, {@code ipc://path} or {@code inproc://name}. */
     public static void checkEndpoint(Settings s, String field, String endpoint) {
-        if (!endpoint.matches("(tcp://[^:/]+:\\d+|ipc://.+|inproc://.+)")) {
-            throw s.invalid(field, "not a ZeroMQ endpoint (tcp://*:45454, tcp://host:port): '" + endpoint + "'");
+        if (!endpoint.matches("(tcp://[^:/]+:(\\d+|\\*)|ipc://.+|inproc://.+)")) {
+            throw s.invalid(
+                    field,
+                    "not a ZeroMQ endpoint (tcp://*:45454, tcp://host:port, tcp://host:* for any port): '" + endpoint
+                            + "'");
         }
     }
 
-    /** The endpoint, as bound or connected. */
+    /** The endpoint, as configured. */
     public String endpoint() {
         return endpoint;
+    }
+
+    /** The endpoint as bound, with the port the system chose for {@code tcp://host:*}; null before. */
+    public String boundEndpoint() {
+        return bound;
     }
 
     @Override
@@ -100,6 +109,7 @@ public final class ZmqPullSource implements Source {
         try {
             if (bind) {
                 socket.bind(endpoint);
+                bound = socket.getLastEndpoint();
             } else {
                 socket.connect(endpoint);
             }

@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
             DeadLettersCommand.class,
             HandlersCommand.class,
             StreamsCommand.class,
+            DistillCommand.class,
             MatchCommand.class,
             BenchCommand.class,
             VersionCommand.class,

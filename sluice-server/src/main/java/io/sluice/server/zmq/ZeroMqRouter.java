@@ -110,7 +110,7 @@ public final class ZeroMqRouter implements AutoCloseable {
                 if (s.has(f.name())) {
                     String e = s.string(f.name());
                     ZmqPullSource.checkEndpoint(s, f.name(), e);
-                    if (endpoints.contains(e)) {
+                    if (endpoints.contains(e) && !e.endsWith(":*")) {
                         throw s.invalid(f.name(), "the endpoint " + e + " is given twice");
                     }
                     endpoints.add(e);
@@ -153,6 +153,9 @@ public final class ZeroMqRouter implements AutoCloseable {
     private final LiveEvents live;
     private final InputRunner.Preparer preparer;
     private final InputRunner pull;
+    private final ZmqPullSource pullSource;
+    private volatile String repBound;
+    private volatile String pubBound;
     private final ZContext context = new ZContext(1);
     private final List<Thread> threads = new ArrayList<>();
     private final Counter repRequests;
@@ -167,11 +170,14 @@ public final class ZeroMqRouter implements AutoCloseable {
         this.store = log.store();
         this.live = live;
         this.preparer = preparer(log.envelope(), config.namespace());
+        this.pullSource = config.pull() == null
+                ? null
+                : new ZmqPullSource(config.pull(), true, config.maxMessageBytes(), hwm(config));
         this.pull = config.pull() == null
                 ? null
                 : new InputRunner(
                         "zeromq.pull",
-                        new ZmqPullSource(config.pull(), true, config.maxMessageBytes(), hwm(config)),
+                        pullSource,
                         InputRunner.Messages.EVENTS,
                         log,
                         router,
@@ -216,14 +222,13 @@ public final class ZeroMqRouter implements AutoCloseable {
 
     /** Binds the sockets and starts serving; throws when an endpoint cannot be bound. */
     public void start() {
-        ZMQ.Socket rep = config.rep() == null ? null : bind(SocketType.REP, config.rep());
-        ZMQ.Socket pub = config.pub() == null ? null : bind(SocketType.PUB, config.pub());
-        if (rep != null) {
-            threads.add(Thread.ofPlatform().daemon().name("sluice-zeromq-rep").start(() -> serveRep(rep)));
+        // Each socket is made, bound and used by its own thread, as ZeroMQ wants it.
+        if (config.rep() != null) {
+            repBound = serve("rep", SocketType.REP, config.rep(), this::serveRep);
         }
-        if (pub != null) {
+        if (config.pub() != null) {
             long from = store.lastOffset();
-            threads.add(Thread.ofPlatform().daemon().name("sluice-zeromq-pub").start(() -> publish(pub, from)));
+            pubBound = serve("pub", SocketType.PUB, config.pub(), pub -> publish(pub, from));
         }
         if (pull != null) {
             pull.start();
@@ -238,6 +243,46 @@ public final class ZeroMqRouter implements AutoCloseable {
                                         config.pub() == null ? null : "PUB " + config.pub())
                                 .filter(java.util.Objects::nonNull)
                                 .toList()));
+    }
+
+    /**
+     * Where a socket is bound ({@code pull}, {@code rep}, {@code pub}), with the port the
+     * system chose for {@code tcp://host:*}; null when not configured (or PULL not bound yet).
+     */
+    public String endpoint(String socket) {
+        return switch (socket) {
+            case "pull" -> pullSource == null ? null : pullSource.boundEndpoint();
+            case "rep" -> repBound;
+            case "pub" -> pubBound;
+            default -> throw new IllegalArgumentException("no socket " + socket + " (pull, rep, pub)");
+        };
+    }
+
+    /** Starts a thread that binds a socket and serves it; returns the bound endpoint once bound. */
+    private String serve(String name, SocketType type, String endpoint, java.util.function.Consumer<ZMQ.Socket> body) {
+        java.util.concurrent.CompletableFuture<String> bound = new java.util.concurrent.CompletableFuture<>();
+        threads.add(Thread.ofPlatform().daemon().name("sluice-zeromq-" + name).start(() -> {
+            ZMQ.Socket s;
+            try {
+                s = bind(type, endpoint);
+            } catch (RuntimeException e) {
+                bound.completeExceptionally(e);
+                return;
+            }
+            bound.complete(s.getLastEndpoint());
+            try {
+                body.accept(s);
+            } finally {
+                s.close();
+            }
+        }));
+        try {
+            return bound.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException | TimeoutException e) {
+            throw new IllegalStateException("zeromq: the " + name + " socket did not bind", e);
+        }
     }
 
     private ZMQ.Socket bind(SocketType type, String endpoint) {

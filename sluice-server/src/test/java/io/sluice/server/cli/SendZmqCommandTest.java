@@ -8,7 +8,6 @@ import io.sluice.server.SluiceServer;
 import io.sluice.server.config.ServerConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
@@ -41,14 +40,10 @@ class SendZmqCommandTest {
 
     @Test
     void fireEventsFlagsBuildTheEventAndTheStoredEventIsPrinted() throws Exception {
-        int rep;
-        try (ServerSocket s = new ServerSocket(0)) {
-            rep = s.getLocalPort();
-        }
         Path config = dir.resolve("sluice.yaml");
-        Files.writeString(config, "envelope: eventreactor\nzeromq: {rep: \"tcp://127.0.0.1:" + rep + "\"}\n");
+        Files.writeString(config, "envelope: eventreactor\nzeromq: {rep: \"tcp://127.0.0.1:*\"}\n");
         server = SluiceServer.start(ServerConfig.load(config).withPort(0));
-        String endpoint = "tcp://127.0.0.1:" + rep;
+        String endpoint = server.zeromq().endpoint("rep");
 
         Result r = run("send", "--zmq", endpoint, "-e", "zmq.test", "-n", "local", "-d", "{\"disk\":\"sda\"}");
         assertThat(r.exit()).as(r.err()).isZero();

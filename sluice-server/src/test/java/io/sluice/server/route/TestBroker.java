@@ -24,7 +24,7 @@ import org.apache.qpid.server.model.SystemConfig;
  * started once for the test run. Tests use unique queue names, since the machine's broker is
  * shared.
  */
-final class TestBroker {
+public final class TestBroker {
     private static TestBroker instance;
 
     private final String url;
@@ -39,7 +39,7 @@ final class TestBroker {
         this.system = system;
     }
 
-    static synchronized TestBroker get() throws Exception {
+    public static synchronized TestBroker get() throws Exception {
         if (instance == null) {
             String url = System.getenv().getOrDefault("SLUICE_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672");
             if (reachable(url)) {
@@ -52,7 +52,7 @@ final class TestBroker {
     }
 
     /** The broker's URL. */
-    String url() {
+    public String url() {
         return url;
     }
 
@@ -62,7 +62,7 @@ final class TestBroker {
     }
 
     /** A connection for the test's own publishing and consuming. */
-    Connection connect() throws Exception {
+    public Connection connect() throws Exception {
         ConnectionFactory f = new ConnectionFactory();
         f.setUri(url);
         f.setAutomaticRecoveryEnabled(false);

@@ -9,7 +9,6 @@ import io.sluice.server.SluiceServer;
 import io.sluice.server.config.ServerConfig;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -50,16 +49,7 @@ class ZeroMqRouterTest {
         zmq.close();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     private void start(String more) throws IOException {
-        pull = freePort();
-        rep = freePort();
-        pub = freePort();
         try (InputStream in = ZeroMqRouterTest.class.getResourceAsStream("/handlers/record.sh")) {
             Files.copy(in, dir.resolve("record.sh"));
         }
@@ -67,21 +57,36 @@ class ZeroMqRouterTest {
         Files.writeString(
                 config,
                 "envelope: eventreactor\n"
-                        + "zeromq: {pull: \"tcp://127.0.0.1:" + pull + "\", rep: \"tcp://127.0.0.1:" + rep
-                        + "\", pub: \"tcp://127.0.0.1:" + pub + "\", namespace: local, pub_topic: type,"
+                        + "zeromq: {pull: \"tcp://127.0.0.1:*\", rep: \"tcp://127.0.0.1:*\","
+                        + " pub: \"tcp://127.0.0.1:*\", namespace: local, pub_topic: type,"
                         + " max_message_bytes: 64KB, high_water_mark: 0}\n" + more);
         server = SluiceServer.start(ServerConfig.load(config).withPort(0));
+        // Bound to ports the system chose: no race with other sockets for a port picked beforehand.
+        rep = port(server.zeromq().endpoint("rep"));
+        pub = port(server.zeromq().endpoint("pub"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.zeromq().endpoint("pull") != null);
+        pull = port(server.zeromq().endpoint("pull"));
     }
 
+    private static int port(String endpoint) {
+        return Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
+    }
+
+    /** One REQ/REP exchange; a request left unanswered is sent again on a fresh socket (lazy pirate). */
     private JsonNode request(String json) {
-        try (ZMQ.Socket req = zmq.createSocket(SocketType.REQ)) {
-            req.setReceiveTimeOut(10_000);
-            req.connect("tcp://127.0.0.1:" + rep);
-            req.send(json);
-            String answer = req.recvStr();
-            assertThat(answer).as("an answer within 10 s").isNotNull();
-            return Json.parse(answer);
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try (ZMQ.Socket req = zmq.createSocket(SocketType.REQ)) {
+                req.setLinger(0);
+                req.setReceiveTimeOut(2_000);
+                req.connect("tcp://127.0.0.1:" + rep);
+                req.send(json);
+                String answer = req.recvStr();
+                if (answer != null) {
+                    return Json.parse(answer);
+                }
+            }
         }
+        throw new AssertionError("no answer to " + json + " within 10 s");
     }
 
     private JsonNode get(String path) throws Exception {
