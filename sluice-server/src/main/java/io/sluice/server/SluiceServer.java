@@ -13,6 +13,8 @@ import io.sluice.connect.amqp.NotabeneHandler;
 import io.sluice.core.connect.InputRunner;
 import io.sluice.core.connect.OutputFields;
 import io.sluice.core.consume.Consumers;
+import io.sluice.core.distill.Distiller;
+import io.sluice.core.distill.DistillerException;
 import io.sluice.core.handle.Handlers;
 import io.sluice.core.log.EventLog;
 import io.sluice.core.log.EventStore;
@@ -311,7 +313,15 @@ public final class SluiceServer implements AutoCloseable {
         } catch (DefinitionException e) {
             throw new ConfigException(e.getMessage());
         }
-        TriggerEngine engine = new TriggerEngine(w, handlers, store, log, live, clock, meters);
+        Distiller distiller = null;
+        if (w.distillerConfig() != null) {
+            try {
+                distiller = Distiller.load(w.distillerConfig(), w.catchAllNotifications(), clock);
+            } catch (DistillerException e) {
+                throw new ConfigException(e.getMessage());
+            }
+        }
+        TriggerEngine engine = new TriggerEngine(w, handlers, distiller, store, log, live, clock, meters);
         engine.start();
         LOG.info("winchester: {} triggers from {}", w.triggers().size(), w.file());
         return engine;

@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * there is none), and streams whose fire time or expiry has come run their pipeline.
  *
  * <pre>
- *   LogCursor (checkpoint "triggers") ─► traits ─► each trigger: match criteria ─► distinguishing traits
+ *   LogCursor (checkpoint "triggers") ─► raw notification? distill ─► traits ─► each trigger: match criteria ─► distinguishing traits
  *        ─► stream (in memory): first/last, expiry, fire-criteria counts ─► ready? fire time = now + fire_delay
  *   after each batch: changed streams + checkpoint ─► one transaction
  *   due (injected clock): fire queue / expiry queue ─► pipeline (events read back by offset, by timestamp)
@@ -77,6 +77,7 @@ public final class TriggerEngine implements AutoCloseable {
     private static final int BATCH = 2_000;
 
     private final WinchesterConfig config;
+    private final io.sluice.core.distill.Distiller distiller; // null: events are used as they are
     private final PipelineHandlers handlers;
     private final EventStore store;
     private final EventLog log;
@@ -117,6 +118,26 @@ public final class TriggerEngine implements AutoCloseable {
             LiveEvents live,
             Clock clock,
             MeterRegistry meters) {
+        this(config, handlers, null, store, log, live, clock, meters);
+    }
+
+    /**
+     * As above, with a distiller: events in the log that are raw OpenStack notifications (a
+     * {@code payload} object and a {@code publisher_id}) are distilled before the triggers see
+     * them, and again when their stream's pipeline reads them back; the log keeps them as sent.
+     *
+     * @param distiller the StackDistiller definitions, or null
+     */
+    public TriggerEngine(
+            WinchesterConfig config,
+            PipelineHandlers handlers,
+            io.sluice.core.distill.Distiller distiller,
+            EventStore store,
+            EventLog log,
+            LiveEvents live,
+            Clock clock,
+            MeterRegistry meters) {
+        this.distiller = distiller;
         this.config = config;
         this.handlers = handlers;
         this.store = store;
@@ -218,9 +239,13 @@ public final class TriggerEngine implements AutoCloseable {
         eventsSeen.increment();
         JsonNode doc;
         try {
-            doc = Json.parse(e.json());
+            doc = distilled(Json.parse(e.json()));
         } catch (RuntimeException bad) {
             eventsSkipped.increment();
+            return;
+        }
+        if (doc == null) {
+            eventsSkipped.increment(); // a notification no definition covers
             return;
         }
         Map<String, Object> traits = Traits.of(doc);
@@ -473,6 +498,17 @@ public final class TriggerEngine implements AutoCloseable {
         return null;
     }
 
+    /** The event as triggers see it: distilled when it is a raw notification; null when dropped. */
+    private ObjectNode distilled(JsonNode doc) {
+        if (!(doc instanceof ObjectNode o)) {
+            throw new IllegalArgumentException("not an object");
+        }
+        if (distiller == null || !o.path("payload").isObject() || !o.has("publisher_id")) {
+            return o;
+        }
+        return distiller.toEvent(o).orElse(null);
+    }
+
     /** A stream's events from the log, by timestamp (stable for equal ones). */
     private List<ObjectNode> events(Stream s) {
         List<ObjectNode> out = new ArrayList<>();
@@ -482,7 +518,20 @@ public final class TriggerEngine implements AutoCloseable {
                 LOG.warn("triggers: event {} of stream {} is no longer in the log (retention)", offset, s.id);
                 continue;
             }
-            out.add((ObjectNode) Json.parse(page.events().getFirst().json()));
+            ObjectNode e;
+            try {
+                e = distilled(Json.parse(page.events().getFirst().json()));
+            } catch (RuntimeException bad) {
+                LOG.warn(
+                        "triggers: event {} of stream {} cannot be distilled again: {}",
+                        offset,
+                        s.id,
+                        bad.getMessage());
+                continue;
+            }
+            if (e != null) {
+                out.add(e);
+            }
         }
         out.sort(Comparator.comparing(e -> {
             LocalDateTime t = Traits.datetime(e.path("timestamp").asText());

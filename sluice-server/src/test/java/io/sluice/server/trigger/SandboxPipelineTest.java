@@ -201,4 +201,46 @@ class SandboxPipelineTest {
         assertThat(sent.getFirst().path("event_type").asText()).isEqualTo("compute.instance.exists.verified");
         assertThat(find("compute.instance.exists.verified")).hasSize(1);
     }
+
+    @Test
+    void rawNotificationsAreDistilledByTheSandboxDefinitionsAndFireTheSame() throws Exception {
+        start(null);
+        LocalDate d = LocalDate.now(ZoneOffset.UTC).minusDays(1);
+        // OpenStack's own form: the traits are inside payload, times without a zone.
+        String payload = "\"instance_id\":\"i-3\",\"tenant_id\":\"t-1\",\"state\":\"active\",\"launched_at\":\"" + d
+                + " 09:59:00\",\"deleted_at\":\"\",\"image_meta\":{\"org.openstack__1__os_distro\":\"ubuntu\"}";
+        String body = "[{\"message_id\":\"" + run + "-n1\",\"event_type\":\"compute.instance.create.end\","
+                + "\"publisher_id\":\"compute.host-1\",\"timestamp\":\"" + d + " 10:00:00.000000\",\"payload\":{"
+                + payload
+                + "}},{\"message_id\":\"" + run + "-n2\",\"event_type\":\"compute.instance.exists\","
+                + "\"publisher_id\":\"compute.host-1\",\"timestamp\":\"" + d.plusDays(1) + " 00:05:00.000000\","
+                + "\"payload\":{" + payload + ",\"audit_period_beginning\":\"" + d + " 00:00:00\","
+                + "\"audit_period_ending\":\"" + d.plusDays(1) + " 00:00:00\"}}]";
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(server.url() + "/v1/events"))
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> find("compute.instance.exists.verified").size() == 1);
+        JsonNode verified = find("compute.instance.exists.verified").getFirst();
+        assertThat(verified.path("original_message_id").asText()).isEqualTo(run + "-n2");
+        assertThat(verified.path("payload").path("os_distro").asText()).isEmpty(); // usage's own payload shape
+        assertThat(verified.path("payload")
+                        .path("image_meta")
+                        .path("org.openstack__1__os_distro")
+                        .asText())
+                .isEqualTo("ubuntu");
+        JsonNode stream = streams("completed").get(0);
+        assertThat(stream.path("distinguishing_traits").path("instance_id").asText())
+                .isEqualTo("i-3");
+        // The log keeps the notifications as they were sent.
+        assertThat(find("compute.instance.exists")
+                        .getFirst()
+                        .path("payload")
+                        .path("instance_id")
+                        .asText())
+                .isEqualTo("i-3");
+    }
 }
