@@ -1,8 +1,5 @@
 package io.sluice.server.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.sluice.api.Json;
-import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,11 +35,7 @@ final class HandlersCommand implements Runnable {
 
         @Override
         public Integer call() {
-            PrintWriter out = spec.commandLine().getOut();
-            for (JsonNode h : server.call("GET", "/v1/handlers").path("handlers")) {
-                out.println(Json.write(h));
-            }
-            out.flush();
+            server.printEach("/v1/handlers", "handlers", spec.commandLine().getOut());
             return 0;
         }
     }
@@ -73,19 +66,11 @@ final class HandlersCommand implements Runnable {
 
         @Override
         public Integer call() {
-            StringBuilder path =
-                    new StringBuilder("/v1/handler-runs?").append(ServerUrl.param("limit", Long.toString(limit)));
-            if (handler != null) {
-                path.append('&').append(ServerUrl.param("handler", handler));
-            }
-            if (status != null) {
-                path.append('&').append(ServerUrl.param("status", status));
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            for (JsonNode r : server.call("GET", path.toString()).path("runs")) {
-                out.println(Json.write(r));
-            }
-            out.flush();
+            server.printEach(
+                    ServerUrl.query(
+                            "/v1/handler-runs", "limit", Long.toString(limit), "handler", handler, "status", status),
+                    "runs",
+                    spec.commandLine().getOut());
             return 0;
         }
     }

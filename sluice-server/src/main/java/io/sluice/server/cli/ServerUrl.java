@@ -49,6 +49,27 @@ final class ServerUrl {
         return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
     }
 
+    /** {@code path?name=value&...}, leaving out the names whose value is null. */
+    static String query(String path, String... namesAndValues) {
+        StringBuilder q = new StringBuilder(path);
+        char sep = '?';
+        for (int i = 0; i + 1 < namesAndValues.length; i += 2) {
+            if (namesAndValues[i + 1] != null) {
+                q.append(sep).append(param(namesAndValues[i], namesAndValues[i + 1]));
+                sep = '&';
+            }
+        }
+        return q.toString();
+    }
+
+    /** GETs {@code path} and prints each element of the answer's {@code field} as one JSON line. */
+    void printEach(String path, String field, java.io.PrintWriter out) {
+        for (com.fasterxml.jackson.databind.JsonNode n : call("GET", path).path(field)) {
+            out.println(io.sluice.api.Json.write(n));
+        }
+        out.flush();
+    }
+
     static String param(String name, String value) {
         return name + "=" + URLEncoder.encode(value, StandardCharsets.UTF_8);
     }

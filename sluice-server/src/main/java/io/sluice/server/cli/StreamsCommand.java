@@ -1,8 +1,6 @@
 package io.sluice.server.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.api.Json;
-import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -53,19 +51,10 @@ final class StreamsCommand implements Runnable {
 
         @Override
         public Integer call() {
-            StringBuilder path =
-                    new StringBuilder("/v1/streams?").append(ServerUrl.param("limit", Long.toString(limit)));
-            if (trigger != null) {
-                path.append('&').append(ServerUrl.param("trigger", trigger));
-            }
-            if (state != null) {
-                path.append('&').append(ServerUrl.param("state", state));
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            for (JsonNode s : server.call("GET", path.toString()).path("streams")) {
-                out.println(Json.write(s));
-            }
-            out.flush();
+            server.printEach(
+                    ServerUrl.query("/v1/streams", "limit", Long.toString(limit), "trigger", trigger, "state", state),
+                    "streams",
+                    spec.commandLine().getOut());
             return 0;
         }
     }

@@ -140,7 +140,7 @@ class ZeroMqRouterTest {
         sub.connect("tcp://127.0.0.1:" + pub);
         sub.subscribe("feed.");
         Thread subscriber = Thread.ofPlatform().start(() -> {
-            while (published.size() < 40_000 && !Thread.currentThread().isInterrupted()) {
+            while (!Thread.currentThread().isInterrupted()) {
                 String topic = sub.recvStr();
                 if (topic == null) {
                     continue;
@@ -154,13 +154,24 @@ class ZeroMqRouterTest {
             }
         });
         // A SUB's subscription reaches the PUB asynchronously: wait until it is there.
-        try (ZMQ.Socket probe = zmq.createSocket(SocketType.REQ)) {
-            probe.setReceiveTimeOut(5_000);
-            probe.connect("tcp://127.0.0.1:" + rep);
-            probe.send("{\"id\":\"probe\",\"event_type\":\"probe\"}");
-            assertThat(probe.recvStr()).isNotNull();
+        request("{\"id\":\"probe\",\"event_type\":\"probe\"}"); // not under the SUB's prefix
+        // A subscription reaches the PUB asynchronously: send ready-probes until the SUB gets one.
+        int probes = 0;
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (published.stream().noneMatch(id -> id.startsWith("ready-"))) {
+            assertThat(System.nanoTime())
+                    .as("the subscription reached the PUB socket")
+                    .isLessThan(deadline);
+            request("{\"id\":\"ready-" + probes++ + "\",\"event_type\":\"feed.ready\"}");
+            try {
+                await().atMost(Duration.ofMillis(200))
+                        .pollInterval(Duration.ofMillis(10))
+                        .until(() -> published.stream().anyMatch(id -> id.startsWith("ready-")));
+            } catch (org.awaitility.core.ConditionTimeoutException notYet) {
+                // the subscription was not there yet: probe again
+            }
         }
-        Thread.sleep(500);
+        long before = 1 + probes; // the probe and the ready-probes, stored before the feeders start
 
         List<Thread> feeders = new ArrayList<>();
         for (int f = 0; f < 4; f++) {
@@ -181,7 +192,7 @@ class ZeroMqRouterTest {
             t.join();
         }
         await().atMost(Duration.ofSeconds(60))
-                .until(() -> get("/healthz").path("last_offset").asLong() == 40_001);
+                .until(() -> get("/healthz").path("last_offset").asLong() == 40_000 + before);
         // Sent again: acknowledged as duplicates, not stored twice.
         try (ZMQ.Socket push = zmq.createSocket(SocketType.PUSH)) {
             push.setLinger(5_000);
@@ -192,8 +203,8 @@ class ZeroMqRouterTest {
             push.send("{\"id\":\"last\",\"event_type\":\"feed.last\"}");
         }
         await().atMost(Duration.ofSeconds(10))
-                .until(() -> get("/healthz").path("last_offset").asLong() == 40_002);
-        assertThat(get("/v1/events/f0-0").path("offset").asLong()).isLessThan(40_002);
+                .until(() -> get("/healthz").path("last_offset").asLong() == 40_001 + before);
+        assertThat(get("/v1/events/f0-0").path("offset").asLong()).isLessThan(40_001 + before);
 
         await().atMost(Duration.ofSeconds(60)).until(() -> published.size() >= 40_000);
         subscriber.interrupt();
