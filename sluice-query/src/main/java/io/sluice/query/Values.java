@@ -25,8 +25,6 @@ final class Values {
     static final int BINARY = 6;
     static final int BOOLEAN = 8;
 
-    private static final double TWO_53 = 9007199254740992.0;
-
     private Values() {}
 
     /** The type bracket of a value; {@code null} stands for a missing field. */
@@ -173,8 +171,8 @@ final class Values {
         if (a.isDouble() || a.isFloat() || b.isDouble() || b.isFloat()) {
             double da = a.doubleValue();
             double db = b.doubleValue();
-            boolean exactA = !a.isBigInteger() && !a.isBigDecimal() && (fa || Math.abs(da) <= TWO_53);
-            boolean exactB = !b.isBigInteger() && !b.isBigDecimal() && (fb || Math.abs(db) <= TWO_53);
+            boolean exactA = fa ? !a.isBigDecimal() : exactlyDouble(a);
+            boolean exactB = fb ? !b.isBigDecimal() : exactlyDouble(b);
             if (Double.isNaN(da) || Double.isNaN(db)) {
                 return Boolean.compare(!Double.isNaN(da), !Double.isNaN(db));
             }
@@ -183,6 +181,18 @@ final class Values {
             }
         }
         return decimal(a).compareTo(decimal(b));
+    }
+
+    /**
+     * Whether an integer converts to a double without rounding: at most 2^53 in magnitude,
+     * judged on the integer itself (2^53 + 1 rounds to 2^53, so its double says nothing).
+     */
+    private static boolean exactlyDouble(JsonNode integer) {
+        if (!integer.canConvertToLong()) {
+            return false;
+        }
+        long l = integer.longValue();
+        return l >= -(1L << 53) && l <= (1L << 53);
     }
 
     private static BigDecimal decimal(JsonNode n) {
