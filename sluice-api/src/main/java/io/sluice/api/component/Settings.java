@@ -121,7 +121,15 @@ public final class Settings {
             }
             case DURATION -> {
                 try {
-                    yield v.isIntegralNumber() ? Duration.ofSeconds(v.longValue()) : parseDuration(v.asText());
+                    if (v.isNumber()) { // seconds, as Compysition and Wishbone wrote them (interval: 0.5)
+                        if (v.doubleValue() < 0 || !Double.isFinite(v.doubleValue())) {
+                            throw new IllegalArgumentException("must not be negative, not " + v);
+                        }
+                        yield v.isIntegralNumber()
+                                ? Duration.ofSeconds(v.longValue())
+                                : Duration.ofNanos(Math.round(v.doubleValue() * 1e9));
+                    }
+                    yield parseDuration(v.asText());
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException(where + ": " + e.getMessage());
                 }

@@ -51,14 +51,31 @@ public record Spec(String kind, String type, String summary, List<Field> fields)
     public static final Field MAX_BACKOFF =
             Field.optional("max_backoff", Field.Type.DURATION, "30s", "the longest wait between attempts");
 
+    /** Every flow module's setting: the capacity of each of its incoming queues. */
+    public static final Field QUEUE_SIZE = Field.optional(
+            "queue_size",
+            Field.Type.INTEGER,
+            1000,
+            "capacity of each incoming queue; a full queue blocks the module sending to it");
+
+    /** Every flow module's setting: retries of an event whose processing threw, before it is dropped. */
+    public static final Field MAX_RESCUE = Field.optional(
+            "max_rescue",
+            Field.Type.INTEGER,
+            5,
+            "retries (with backoff) of an event that failed, when no errors queue is connected; then it is dropped and counted");
+
     /**
      * The settings the framework reads for every component of a kind (retries, for outputs and
-     * handlers), so that no component declares, or handles, them itself.
+     * handlers; queues and rescues, for flow modules), so that no component declares, or
+     * handles, them itself.
      */
     public static List<Field> framework(String kind) {
-        return kind.equals("output") || kind.equals("handler")
-                ? List.of(MAX_ATTEMPTS, BACKOFF, MAX_BACKOFF)
-                : List.of();
+        return switch (kind) {
+            case "output", "handler" -> List.of(MAX_ATTEMPTS, BACKOFF, MAX_BACKOFF);
+            case "module" -> List.of(QUEUE_SIZE, MAX_RESCUE);
+            default -> List.of();
+        };
     }
 
     /** The component's own settings and the framework's, in the order documentation lists them. */
