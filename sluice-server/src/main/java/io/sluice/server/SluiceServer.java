@@ -31,7 +31,9 @@ import io.sluice.core.trigger.UsageHandler;
 import io.sluice.core.trigger.WinchesterConfig;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ServerConfig;
+import io.sluice.server.flow.ServerFlows;
 import io.sluice.server.http.ConsumerApi;
+import io.sluice.server.http.FlowApi;
 import io.sluice.server.http.HandlerApi;
 import io.sluice.server.http.HttpApi;
 import io.sluice.server.http.QueryApi;
@@ -91,6 +93,7 @@ public final class SluiceServer implements AutoCloseable {
     private final TriggerEngine triggers; // null without winchester:
     private final List<InputRunner> inputs;
     private final ZeroMqRouter zeromq; // null when not configured
+    private final ServerFlows flows;
 
     private SluiceServer(
             ServerConfig config,
@@ -103,8 +106,10 @@ public final class SluiceServer implements AutoCloseable {
             TriggerEngine triggers,
             List<InputRunner> inputs,
             ZeroMqRouter zeromq,
+            ServerFlows flows,
             Javalin http) {
         this.zeromq = zeromq;
+        this.flows = flows;
         this.router = router;
         this.handlers = handlers;
         this.triggers = triggers;
@@ -176,6 +181,29 @@ public final class SluiceServer implements AutoCloseable {
         new QueryApi(router, handlers).register(http);
         new HandlerApi(handlers).register(http);
         new StreamApi(triggers).register(http);
+        ServerFlows flows;
+        try {
+            flows = new ServerFlows(
+                    config.handling().flows(),
+                    ServerFlows.registry(
+                            log, store, live, plugins(config.handling().pluginsDir())),
+                    meters,
+                    System.err::println,
+                    clock);
+        } catch (IllegalArgumentException e) {
+            handlers.close();
+            if (triggers != null) {
+                triggers.close();
+            }
+            router.close();
+            log.close();
+            if (follower != null) {
+                follower.close();
+            }
+            store.close();
+            throw new ConfigException(e.getMessage());
+        }
+        new FlowApi(flows).register(http);
         List<InputRunner> inputs = new ArrayList<>();
         for (ServerConfig.InputConfig in : config.routing().inputs()) {
             InputRunner runner = new InputRunner(
@@ -233,6 +261,7 @@ public final class SluiceServer implements AutoCloseable {
             throw new IllegalStateException(failure, cause);
         }
         inputs.forEach(InputRunner::start);
+        flows.start();
         LOG.info(
                 "Sluice serving on http://{}:{} ({}; last offset {})",
                 config.bind(),
@@ -240,7 +269,7 @@ public final class SluiceServer implements AutoCloseable {
                 store,
                 store.lastOffset());
         return new SluiceServer(
-                config, store, log, follower, retention, router, handlers, triggers, inputs, zeromq, http);
+                config, store, log, follower, retention, router, handlers, triggers, inputs, zeromq, flows, http);
     }
 
     /**
@@ -360,6 +389,11 @@ public final class SluiceServer implements AutoCloseable {
         }
     }
 
+    /** The flows of {@code flows:}. */
+    public ServerFlows flows() {
+        return flows;
+    }
+
     /** The handlers. */
     public Handlers handlers() {
         return handlers;
@@ -401,6 +435,7 @@ public final class SluiceServer implements AutoCloseable {
     /** Stops serving, commits what is queued, and closes the store. */
     @Override
     public void close() {
+        flows.close(); // flows drain into the log, so before it closes
         inputs.forEach(InputRunner::close); // sources first: nothing new comes in
         if (zeromq != null) {
             zeromq.close();

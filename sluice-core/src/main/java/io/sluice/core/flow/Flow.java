@@ -13,7 +13,6 @@ import io.sluice.api.flow.Module;
 import io.sluice.api.flow.ModuleContext;
 import io.sluice.api.flow.ModuleType;
 import io.sluice.api.flow.Settlement;
-import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -30,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * A running flow: modules connected 1:1 by bounded queues (Compysition's router).
@@ -80,11 +80,11 @@ public final class Flow implements AutoCloseable {
      * What flows may use from their surroundings.
      *
      * @param meters where the queue and module meters are registered
-     * @param stderr where log records go when the flow has no logs module
+     * @param logLines where log records go, as lines, when the flow has no logs module (stderr)
      * @param logLevel the highest syslog level printed there (6: informational; 7: debug too)
      * @param clock the time of log records and metrics
      */
-    public record Environment(MeterRegistry meters, PrintStream stderr, int logLevel, Clock clock) {}
+    public record Environment(MeterRegistry meters, Consumer<String> logLines, int logLevel, Clock clock) {}
 
     private static final int BATCH = 256;
     private static final long POLL_MILLIS = 100;
@@ -409,7 +409,7 @@ public final class Flow implements AutoCloseable {
             return;
         }
         if (level <= env.logLevel()) {
-            env.stderr().println(HumanLog.format(data));
+            env.logLines().accept(HumanLog.format(data));
         }
     }
 

@@ -15,9 +15,6 @@ import io.sluice.api.flow.ModuleContext;
 import io.sluice.api.flow.ModuleType;
 import io.sluice.api.flow.Settlement;
 import io.sluice.core.flow.modules.FlowModules;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -44,7 +41,7 @@ class FlowTest {
     /** What the test modules saw, by module name. */
     private final Map<String, ConcurrentLinkedQueue<FlowEvent>> seen = new ConcurrentHashMap<>();
 
-    private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    private final StringBuilder stderr = new StringBuilder();
 
     /** The built-ins plus: collect (records events; {@code delay} per event), boom, settled. */
     private ModuleRegistry registry() {
@@ -119,9 +116,19 @@ class FlowTest {
                 registry(),
                 new Flow.Environment(
                         new SimpleMeterRegistry(),
-                        new PrintStream(stderr, true, StandardCharsets.UTF_8),
+                        line -> {
+                            synchronized (stderr) {
+                                stderr.append(line).append('\n');
+                            }
+                        },
                         6,
                         Clock.systemUTC()));
+    }
+
+    private String stderrText() {
+        synchronized (stderr) {
+            return stderr.toString();
+        }
     }
 
     private List<FlowEvent> seen(String module) {
@@ -360,7 +367,7 @@ class FlowTest {
         assertThat(seen("good")).extracting(e -> e.data().asText()).containsExactly("a", "c");
         assertThat(flow.modules().get("eat").dropped()).isEqualTo(1);
         assertThat(flow.lost()).isEqualTo(1);
-        assertThat(stderr.toString(StandardCharsets.UTF_8))
+        assertThat(stderrText())
                 .contains("[error] flow/eat: dropped an event after 3 attempts")
                 .contains("cannot digest poison");
     }
@@ -435,7 +442,7 @@ class FlowTest {
         assertThat(seen("yes")).extracting(e -> e.data().get("n").asInt()).containsExactly(1, 3);
         assertThat(seen("no")).hasSize(1);
         assertThat(seen("no").get(0).header().get("from").asText()).isEqualTo("shop");
-        assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("in.ndjson:3: not JSON, skipped");
+        assertThat(stderrText()).contains("in.ndjson:3: not JSON, skipped");
     }
 
     @Test
@@ -464,7 +471,7 @@ class FlowTest {
         assertThat(seen("numbers"))
                 .extracting(e -> e.data().get("name").asText())
                 .contains("queue.sink.inbox.size", "queue.sink.inbox.out_rate", "function.sink.consume.hits");
-        assertThat(stderr.toString(StandardCharsets.UTF_8)).doesNotContain("started 5 modules");
+        assertThat(stderrText()).doesNotContain("started 5 modules");
     }
 
     @Test

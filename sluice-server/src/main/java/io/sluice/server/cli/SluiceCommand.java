@@ -26,6 +26,8 @@ import picocli.CommandLine.Spec;
             HandlersCommand.class,
             StreamsCommand.class,
             DistillCommand.class,
+            FlowCommand.class,
+            CheckCommand.class,
             MatchCommand.class,
             BenchCommand.class,
             VersionCommand.class,

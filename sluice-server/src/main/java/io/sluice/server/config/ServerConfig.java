@@ -10,6 +10,8 @@ import io.sluice.api.component.Settings;
 import io.sluice.api.component.Sink;
 import io.sluice.api.component.Source;
 import io.sluice.core.connect.InputRunner;
+import io.sluice.core.flow.FlowDefinition;
+import io.sluice.core.flow.FlowException;
 import io.sluice.core.handle.EventReactorHandlers;
 import io.sluice.core.handle.HandlerDefinition;
 import io.sluice.core.query.StandingQueries;
@@ -202,17 +204,26 @@ public record ServerConfig(
      * @param base the directory handlers defined through the API run in (the config file's)
      * @param zeromq EventReactor's ZeroMQ router, or null
      * @param winchester Winchester's triggers and pipelines ({@code winchester: PATH}), or null
+     * @param flows Compysition-style flows ({@code flows:}), checked for their shape; their
+     *     module types and arguments are checked when the server makes them
      */
     public record Handling(
             List<HandlerDefinition> handlers,
             Path pluginsDir,
             Path base,
             ZeroMqRouter.Config zeromq,
-            WinchesterConfig winchester) {
-        public static final Handling NONE = new Handling(List.of(), null, null, null, null);
+            WinchesterConfig winchester,
+            List<FlowDefinition> flows) {
+        public static final Handling NONE = new Handling(List.of(), null, null, null, null, List.of());
 
         public Handling {
             handlers = List.copyOf(handlers);
+            flows = List.copyOf(flows);
+        }
+
+        /** The same, with these flows. */
+        public Handling withFlows(List<FlowDefinition> newFlows) {
+            return new Handling(handlers, pluginsDir, base, zeromq, winchester, newFlows);
         }
     }
 
@@ -277,8 +288,8 @@ public record ServerConfig(
             "event_handlers",
             "plugins_dir",
             "zeromq",
-            "winchester");
-    private static final Set<String> PLANNED = Set.of("flows");
+            "winchester",
+            "flows");
 
     /**
      * Reads a configuration file; relative paths in it are resolved against its directory.
@@ -309,19 +320,9 @@ public record ServerConfig(
         r.object(root, "");
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String key = it.next();
-            if (PLANNED.contains(key)) {
-                throw new ConfigException(
-                        file + ": " + key + ": this version of Sluice does not support '" + key + "' yet (supported: "
-                                + String.join(", ", TOP_LEVEL.stream().sorted().toList()) + ")");
-            }
             if (!TOP_LEVEL.contains(key)) {
                 throw new ConfigException(file + ": unknown key '" + key + "' (known: "
-                        + String.join(
-                                ", ",
-                                java.util.stream.Stream.concat(TOP_LEVEL.stream(), PLANNED.stream())
-                                        .sorted()
-                                        .toList())
-                        + ")");
+                        + String.join(", ", TOP_LEVEL.stream().sorted().toList()) + ")");
             }
         }
         JsonNode server = root.path("server");
@@ -501,7 +502,49 @@ public record ServerConfig(
                 throw new ConfigException(e.getMessage());
             }
         }
-        return new Handling(handlers, plugins, base, zeromq, winchester);
+        return new Handling(handlers, plugins, base, zeromq, winchester, flows(root, file, base));
+    }
+
+    /** {@code flows:}: paths of flow files, or flows written in place (with a name:), or one of either. */
+    private static List<FlowDefinition> flows(JsonNode root, Path file, Path base) {
+        JsonNode f = root.path("flows");
+        if (f.isMissingNode() || f.isNull()) {
+            return List.of();
+        }
+        List<JsonNode> items = new ArrayList<>();
+        if (f.isArray()) {
+            f.forEach(items::add);
+        } else {
+            items.add(f);
+        }
+        List<FlowDefinition> flows = new ArrayList<>();
+        Set<String> names = new java.util.HashSet<>();
+        for (int i = 0; i < items.size(); i++) {
+            JsonNode item = items.get(i);
+            String where = file + ": flows[" + i + "]";
+            FlowDefinition def;
+            try {
+                if (item.isTextual()) {
+                    def = FlowDefinition.load(base.resolve(item.textValue()));
+                } else if (item.isObject()) {
+                    def = FlowDefinition.of(item, where, base);
+                } else {
+                    throw new ConfigException(
+                            where + ": must be the path of a flow file, or a flow (modules:, routingtable:, name:)");
+                }
+            } catch (NoSuchFileException e) {
+                throw new ConfigException(where + ": no such file: " + base.resolve(item.textValue()));
+            } catch (IOException e) {
+                throw new ConfigException(where + ": cannot read: " + e.getMessage());
+            } catch (FlowException e) {
+                throw new ConfigException(e.getMessage());
+            }
+            if (!names.add(def.name())) {
+                throw new ConfigException(where + ": a second flow named '" + def.name() + "'");
+            }
+            flows.add(def);
+        }
+        return flows;
     }
 
     private static Routing routing(JsonNode root, Path file, Path base) {

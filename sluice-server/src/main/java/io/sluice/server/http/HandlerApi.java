@@ -37,11 +37,11 @@ public final class HandlerApi {
         app.get("/v1/handlers", ctx -> {
             ObjectNode o = Json.object();
             o.set("handlers", handlers.list());
-            json(ctx, o);
+            HttpApi.json(ctx, o);
         });
         app.get(
                 "/v1/handlers/{name}",
-                ctx -> json(ctx, handlers.get(ctx.pathParam("name")).orElseThrow(() -> notFound(ctx))));
+                ctx -> HttpApi.json(ctx, handlers.get(ctx.pathParam("name")).orElseThrow(() -> notFound(ctx))));
         app.post("/v1/handlers", this::put);
         app.delete("/v1/handlers/{name}", this::delete);
         app.get("/v1/handler-runs", this::runs);
@@ -71,7 +71,7 @@ public final class HandlerApi {
         o.put("handler", name);
         o.put(replaced ? "replaced" : "added", true);
         ctx.status(replaced ? 200 : 201);
-        json(ctx, o);
+        HttpApi.json(ctx, o);
     }
 
     private void delete(Context ctx) {
@@ -85,7 +85,7 @@ public final class HandlerApi {
         if (!removed) {
             throw notFound(ctx);
         }
-        json(ctx, Json.object().put("deleted", name));
+        HttpApi.json(ctx, Json.object().put("deleted", name));
     }
 
     private void runs(Context ctx) {
@@ -100,7 +100,7 @@ public final class HandlerApi {
         ObjectNode o = Json.object();
         ArrayNode list = o.putArray("runs");
         runs.forEach(r -> list.add(r.toJson()));
-        json(ctx, o);
+        HttpApi.json(ctx, o);
     }
 
     private static String blankToNull(String s) {
@@ -109,9 +109,5 @@ public final class HandlerApi {
 
     private static ApiException notFound(Context ctx) {
         return new ApiException(ErrorCode.NOT_FOUND, "no handler named '" + ctx.pathParam("name") + "'");
-    }
-
-    private static void json(Context ctx, ObjectNode body) {
-        ctx.contentType("application/json").result(Json.write(body));
     }
 }

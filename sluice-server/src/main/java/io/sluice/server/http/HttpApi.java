@@ -41,6 +41,11 @@ import org.slf4j.LoggerFactory;
  * ({@code {"error", "code", "detail"}}) with the status of their {@link ErrorCode}.
  */
 public final class HttpApi {
+    /** Answers with a JSON body. */
+    static void json(io.javalin.http.Context ctx, com.fasterxml.jackson.databind.JsonNode body) {
+        ctx.contentType("application/json").result(Json.write(body));
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
     private static final String NDJSON = "application/x-ndjson";
     private static final int PAGE = 1_000;

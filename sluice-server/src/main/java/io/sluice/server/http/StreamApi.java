@@ -35,7 +35,7 @@ public final class StreamApi {
         app.get("/v1/streams", this::list);
         app.get(
                 "/v1/streams/{id}",
-                ctx -> json(
+                ctx -> HttpApi.json(
                         ctx,
                         engine().stream(id(ctx))
                                 .orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "no stream " + id(ctx)))));
@@ -43,7 +43,7 @@ public final class StreamApi {
         app.get("/v1/triggers", ctx -> {
             ObjectNode o = Json.object();
             o.set("triggers", engine().triggers());
-            json(ctx, o);
+            HttpApi.json(ctx, o);
         });
     }
 
@@ -72,7 +72,7 @@ public final class StreamApi {
         ObjectNode o = Json.object();
         o.set("streams", engine().streams(blankToNull(ctx.queryParam("trigger")), state, before, (int)
                 Math.min(limit, 10_000)));
-        json(ctx, o);
+        HttpApi.json(ctx, o);
     }
 
     private void retry(Context ctx) throws InterruptedException {
@@ -88,7 +88,7 @@ public final class StreamApi {
                     error.startsWith("no open stream") ? ErrorCode.NOT_FOUND : ErrorCode.CONFLICT,
                     "stream " + id + ": " + error);
         }
-        json(ctx, Json.object().put("retried", id));
+        HttpApi.json(ctx, Json.object().put("retried", id));
     }
 
     private static long id(Context ctx) {
@@ -102,9 +102,5 @@ public final class StreamApi {
 
     private static String blankToNull(String s) {
         return s == null || s.isBlank() ? null : s;
-    }
-
-    private static void json(Context ctx, ObjectNode body) {
-        ctx.contentType("application/json").result(Json.write(body));
     }
 }

@@ -114,8 +114,10 @@ class ServerConfigTest {
                 .hasMessageContaining("store.retention.max_age: must be a duration");
         assertThatThrownBy(() -> ServerConfig.load(file("envelope: nope\n")))
                 .hasMessageContaining("envelope: unknown envelope preset 'nope'");
-        assertThatThrownBy(() -> ServerConfig.load(file("flows: []\n")))
-                .hasMessageContaining("does not support 'flows' yet");
+        assertThatThrownBy(() -> ServerConfig.load(file("flows: [3]\n")))
+                .hasMessageContaining("sluice.yaml: flows[0]: must be the path of a flow file");
+        assertThatThrownBy(() -> ServerConfig.load(file("flows: [{modules: {a: {module: testevent}}}]\n")))
+                .hasMessageContaining("flows[0]: an inline flow needs a name:");
         assertThatThrownBy(() -> ServerConfig.load(file("handlers: [{name: x, driver: shell}]\n")))
                 .hasMessageContaining("sluice.yaml: handlers[0].handler: required");
         assertThatThrownBy(() -> ServerConfig.load(file("handlers: [{name: x, driver: perl, handler: a}]\n")))

@@ -46,19 +46,24 @@ final class LogModules {
                         List.of()),
                 List.of("inbox"),
                 List.of(),
-                (args, base) -> new Append(need(services, "sluice.log").log()));
+                (args, base) -> new Append(services));
     }
 
     private static Services need(Services s, String type) {
         if (s == null) {
             throw new IllegalArgumentException(
-                    type + " needs Sluice's log: run the flow from a server (flows: in sluice.yaml) "
-                            + "or give sluice flow run --data DIR");
+                    type + " needs Sluice's log: run the flow from a server (flows: in sluice.yaml)");
         }
         return s;
     }
 
-    private record Append(EventLog log) implements Module {
+    /** Appends; {@code services} is checked when the flow starts, so that a flow can be checked without a log. */
+    private record Append(Services services) implements Module {
+        @Override
+        public void start(ModuleContext ctx) {
+            need(services, "sluice.log");
+        }
+
         @Override
         public void consume(FlowEvent event, String queue, ModuleContext ctx) {
             if (!event.data().isObject()) {
@@ -69,7 +74,7 @@ final class LogModules {
             if (s != null) {
                 s.retain(); // released when the append is durable: the acknowledgement waits for it
             }
-            log.append(List.of(event.data().deepCopy())).whenComplete((result, failure) -> {
+            services.log().append(List.of(event.data().deepCopy())).whenComplete((result, failure) -> {
                 if (failure != null) {
                     ctx.log(
                             ModuleContext.ERROR,
@@ -102,7 +107,7 @@ final class LogModules {
                                         "without a checkpoint yet: beginning (the whole log) or end (new events only)"))),
                 List.of(),
                 List.of("outbox"),
-                (args, base) -> tap(need(services, "sluice.tap"), args));
+                (args, base) -> tap(services, args));
     }
 
     private static Module tap(Services services, Settings args) {
@@ -142,6 +147,7 @@ final class LogModules {
 
         @Override
         public void start(ModuleContext ctx) {
+            need(services, "sluice.tap");
             reader = configuredReader != null ? configuredReader : "flow:" + ctx.flow() + ":" + ctx.name();
             EventStore store = services.store();
             submitted = store.checkpoint(reader)
