@@ -16,6 +16,7 @@ import io.sluice.core.consume.Consumers;
 import io.sluice.core.distill.Distiller;
 import io.sluice.core.distill.DistillerException;
 import io.sluice.core.handle.Handlers;
+import io.sluice.core.handle.PipelineDrivers;
 import io.sluice.core.log.EventLog;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.LiveEvents;
@@ -336,7 +337,11 @@ public final class SluiceServer implements AutoCloseable {
                     Map.of(
                             "logger", params -> new PipelineHandlers.LoggingHandler(),
                             "usage", UsageHandler::new,
-                            "notabene", NotabeneHandler::new),
+                            "notabene", NotabeneHandler::new,
+                            "shell",
+                                    params -> PipelineDrivers.shell(
+                                            params, w.file().toAbsolutePath().getParent()),
+                            "webhook", PipelineDrivers::webhook),
                     plugins(config.handling().pluginsDir()),
                     w.file().toString());
         } catch (DefinitionException e) {

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * {@code driver: shell}: runs a command for each event, EventReactor's way and safely.
@@ -38,7 +39,27 @@ final class ShellDriver implements Driver {
     private final Duration timeout;
     private final int maxOutput;
 
+    private final boolean eventArgument;
+    private final Function<Invocation, Map<String, String>> environment;
+
     ShellDriver(String command, Path base, Duration timeout, long maxOutput) {
+        this(command, base, timeout, maxOutput, true, ShellDriver::eventEnvironment);
+    }
+
+    /**
+     * @param eventArgument whether the event JSON is also the last argument (false for a
+     *     pipeline's events, which may be longer than an argument may be)
+     * @param environment the variables set for a run
+     */
+    ShellDriver(
+            String command,
+            Path base,
+            Duration timeout,
+            long maxOutput,
+            boolean eventArgument,
+            Function<Invocation, Map<String, String>> environment) {
+        this.eventArgument = eventArgument;
+        this.environment = environment;
         List<String> w = new ArrayList<>(ShellWords.split(command));
         String program = w.getFirst();
         if (program.contains("/") && !Path.of(program).isAbsolute() && base != null) {
@@ -53,17 +74,14 @@ final class ShellDriver implements Driver {
     @Override
     public Outcome run(Invocation inv) throws InterruptedException {
         List<String> argv = new ArrayList<>(words);
-        argv.add(inv.eventJson());
+        if (eventArgument) {
+            argv.add(inv.eventJson());
+        }
         ProcessBuilder pb = new ProcessBuilder(argv);
         if (base != null) {
             pb.directory(base.toFile());
         }
-        Map<String, String> env = pb.environment();
-        env.put("SLUICE_EVENT_ID", inv.eventId());
-        env.put("SLUICE_EVENT_TYPE", inv.eventType() == null ? "" : inv.eventType());
-        env.put("SLUICE_OFFSET", Long.toString(inv.offset()));
-        env.put("SLUICE_HANDLER", inv.handler());
-        env.put("SLUICE_ATTEMPT", Integer.toString(inv.attempt()));
+        pb.environment().putAll(environment.apply(inv));
         Process p;
         try {
             p = pb.start();
@@ -97,6 +115,16 @@ final class ShellDriver implements Driver {
         }
         int code = p.exitValue();
         return new Outcome(code == 0 ? Status.OK : Status.FAILED, code, out.text(), err.text());
+    }
+
+    /** A handler run's variables: the event's id, type and offset, the handler, the attempt. */
+    static Map<String, String> eventEnvironment(Invocation inv) {
+        return Map.of(
+                "SLUICE_EVENT_ID", inv.eventId(),
+                "SLUICE_EVENT_TYPE", inv.eventType() == null ? "" : inv.eventType(),
+                "SLUICE_OFFSET", Long.toString(inv.offset()),
+                "SLUICE_HANDLER", inv.handler(),
+                "SLUICE_ATTEMPT", Integer.toString(inv.attempt()));
     }
 
     /** Kills the command and every process it started, children first listed, then killed. */

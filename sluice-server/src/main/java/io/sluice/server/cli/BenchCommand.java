@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
             RouteBench.class,
             HandlerBench.class,
             ZeroMqBench.class,
+            FlowBench.class,
             DiskBench.class
         })
 final class BenchCommand implements Runnable {

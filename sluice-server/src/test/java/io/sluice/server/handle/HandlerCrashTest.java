@@ -3,13 +3,13 @@ package io.sluice.server.handle;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.sluice.server.ServerProcess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,8 +18,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,20 +28,19 @@ import org.junit.jupiter.api.io.TempDir;
  * acknowledged event (at least once; nothing skipped).
  */
 class HandlerCrashTest {
-    private static final Pattern SERVING = Pattern.compile("Sluice serving on http://[^:]+:(\\d+)");
 
     @TempDir
     Path dir;
 
-    private Process process;
+    private ServerProcess process;
     private int starts;
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @AfterEach
-    void stop() {
+    void stop() throws InterruptedException {
         if (process != null) {
-            process.destroyForcibly();
+            process.kill();
         }
     }
 
@@ -69,7 +66,7 @@ class HandlerCrashTest {
         }
         await().atMost(Duration.ofSeconds(60))
                 .until(() -> lines(inorder).size() >= 40 && lines(wide).size() >= 40);
-        process.destroyForcibly().waitFor();
+        process.kill();
         assertThat(new HashSet<>(lines(inorder))).as("killed mid-run").isNotEqualTo(acknowledged);
 
         port = start(config);
@@ -107,32 +104,7 @@ class HandlerCrashTest {
     }
 
     private int start(Path config) throws IOException {
-        Path log = dir.resolve("server-" + ++starts + ".log");
-        process = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        "io.sluice.server.Main",
-                        "server",
-                        "--config",
-                        config.toString(),
-                        "--port",
-                        "0")
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
-        Process p = process;
-        return await("the server in " + log + " serving")
-                .atMost(Duration.ofSeconds(60))
-                .pollInterval(Duration.ofMillis(20))
-                .until(
-                        () -> {
-                            if (!p.isAlive()) {
-                                throw new AssertionError("the server stopped: " + Files.readString(log));
-                            }
-                            Matcher m = SERVING.matcher(Files.readString(log, StandardCharsets.UTF_8));
-                            return m.find() ? Integer.parseInt(m.group(1)) : 0;
-                        },
-                        port -> port > 0);
+        process = ServerProcess.start(config, dir, ++starts);
+        return process.port();
     }
 }

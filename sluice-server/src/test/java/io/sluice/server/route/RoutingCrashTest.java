@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
+import io.sluice.server.ServerProcess;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,8 +20,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,21 +30,20 @@ import org.junit.jupiter.api.io.TempDir;
  * delivered twice carries the same idempotency key both times.
  */
 class RoutingCrashTest {
-    private static final Pattern SERVING = Pattern.compile("Sluice serving on http://[^:]+:(\\d+)");
 
     @TempDir
     Path dir;
 
     private HttpServer receiver;
-    private Process process;
+    private ServerProcess process;
     private int starts;
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @AfterEach
-    void stop() {
+    void stop() throws InterruptedException {
         if (process != null) {
-            process.destroyForcibly();
+            process.kill();
         }
         if (receiver != null) {
             receiver.stop(0);
@@ -77,7 +74,7 @@ class RoutingCrashTest {
         while (keys.size() < 300) { // well into the stream, with deliveries under way
             send(port, batch++, acknowledged);
         }
-        process.destroyForcibly().waitFor();
+        process.kill();
 
         port = start(config);
         for (int more = 0; more < 10; more++) {
@@ -114,32 +111,7 @@ class RoutingCrashTest {
     }
 
     private int start(Path config) throws IOException {
-        Path log = dir.resolve("server-" + ++starts + ".log");
-        process = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        "io.sluice.server.Main",
-                        "server",
-                        "--config",
-                        config.toString(),
-                        "--port",
-                        "0")
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
-        Process p = process;
-        return await("the server in " + log + " serving")
-                .atMost(Duration.ofSeconds(60))
-                .pollInterval(Duration.ofMillis(20))
-                .until(
-                        () -> {
-                            if (!p.isAlive()) {
-                                throw new AssertionError("the server stopped: " + Files.readString(log));
-                            }
-                            Matcher m = SERVING.matcher(Files.readString(log, StandardCharsets.UTF_8));
-                            return m.find() ? Integer.parseInt(m.group(1)) : 0;
-                        },
-                        port -> port > 0);
+        process = ServerProcess.start(config, dir, ++starts);
+        return process.port();
     }
 }

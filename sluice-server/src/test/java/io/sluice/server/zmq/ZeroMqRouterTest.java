@@ -202,7 +202,7 @@ class ZeroMqRouterTest {
             }
             push.send("{\"id\":\"last\",\"event_type\":\"feed.last\"}");
         }
-        await().atMost(Duration.ofSeconds(10))
+        await().atMost(Duration.ofSeconds(60))
                 .until(() -> get("/healthz").path("last_offset").asLong() == 40_001 + before);
         assertThat(get("/v1/events/f0-0").path("offset").asLong()).isLessThan(40_001 + before);
 
