@@ -48,6 +48,12 @@ public interface ModuleContext {
     /** Whether the flow is running; false once a stop began (input modules then return). */
     boolean running();
 
+    /**
+     * Says that something read at the flow's edge (a line, a message) cannot become an event: it
+     * is logged as a warning with the reason and counted as rejected.
+     */
+    void reject(String reason);
+
     /** Logs a record at a syslog level; records travel to the flow's log module. */
     void log(int level, String message);
 

@@ -45,11 +45,24 @@ public final class Distiller {
             "request_id", "{type: text, fields: _context_request_id}",
             "tenant_id", "{type: text, fields: [payload.tenant_id, _context_tenant]}");
 
+    /** A definition; {@code typeMatches} remembers its answer for each event type seen. */
     private record Definition(
-            List<Pattern> included, List<Pattern> excluded, boolean catchAll, List<TraitDefinition> traits) {
+            List<Pattern> included,
+            List<Pattern> excluded,
+            boolean catchAll,
+            List<TraitDefinition> traits,
+            Map<String, Boolean> typeMatches) {
         boolean matches(String type) {
-            return included.stream().anyMatch(p -> p.matcher(type).matches())
+            Boolean known = typeMatches.get(type);
+            if (known != null) {
+                return known;
+            }
+            boolean m = included.stream().anyMatch(p -> p.matcher(type).matches())
                     && excluded.stream().noneMatch(p -> p.matcher(type).matches());
+            if (typeMatches.size() < 10_000) { // event types are few: remember each one's answer
+                typeMatches.put(type, m);
+            }
+            return m;
         }
     }
 
@@ -133,7 +146,8 @@ public final class Distiller {
                 inc.stream().map(Fnmatch::compile).toList(),
                 exc.stream().map(Fnmatch::compile).toList(),
                 inc.contains("*") && exc.isEmpty(),
-                List.copyOf(byName.values()));
+                List.copyOf(byName.values()),
+                new java.util.concurrent.ConcurrentHashMap<>());
     }
 
     private static List<String> iterate(JsonNode array) {

@@ -382,14 +382,24 @@ public final class Flow implements AutoCloseable {
      *
      * @param type its type
      * @param hits events it consumed
+     * @param submitted events it put on its connected outgoing queues
      * @param totalNanos time spent consuming them
      * @param errors events that failed at least once
      * @param dropped events given up after their rescues
      * @param discarded events it submitted to a queue connected to nothing
+     * @param rejected input it read that could not become an event (not JSON)
      * @param done whether it has stopped
      */
     public record ModuleStats(
-            String type, long hits, long totalNanos, long errors, long dropped, long discarded, boolean done) {}
+            String type,
+            long hits,
+            long submitted,
+            long totalNanos,
+            long errors,
+            long dropped,
+            long discarded,
+            long rejected,
+            boolean done) {}
 
     // ---------------------------------------------------------------- logs and metrics
 
@@ -489,6 +499,10 @@ public final class Flow implements AutoCloseable {
                     .description("Time a flow module spent consuming")
                     .tags(tags)
                     .register(m);
+            FunctionCounter.builder("sluice.flow.module.rejected", n.rejected, AtomicLong::get)
+                    .description("Input a flow module read that could not become an event")
+                    .tags(tags)
+                    .register(m);
             FunctionCounter.builder("sluice.flow.module.dropped", n.dropped, AtomicLong::get)
                     .description("Events a flow module gave up after max_rescue retries")
                     .tags(tags)
@@ -518,6 +532,8 @@ public final class Flow implements AutoCloseable {
         final AtomicLong errors = new AtomicLong();
         final AtomicLong dropped = new AtomicLong();
         final AtomicLong discarded = new AtomicLong();
+        final AtomicLong rejected = new AtomicLong();
+        final AtomicLong submitted = new AtomicLong();
         final int maxRescue;
         private AtomicInteger openInboxes;
         private Settlement current;
@@ -673,7 +689,15 @@ public final class Flow implements AutoCloseable {
 
         ModuleStats stats() {
             return new ModuleStats(
-                    type.name(), hits.get(), nanos.get(), errors.get(), dropped.get(), discarded.get(), done);
+                    type.name(),
+                    hits.get(),
+                    submitted.get(),
+                    nanos.get(),
+                    errors.get(),
+                    dropped.get(),
+                    discarded.get(),
+                    rejected.get(),
+                    done);
         }
 
         // ------------------------------------------------------------ ModuleContext
@@ -709,6 +733,7 @@ public final class Flow implements AutoCloseable {
             }
             try {
                 q.put(event);
+                submitted.incrementAndGet();
             } catch (InterruptedException e) {
                 if (s != null) {
                     s.release();
@@ -745,6 +770,12 @@ public final class Flow implements AutoCloseable {
         @Override
         public boolean running() {
             return running;
+        }
+
+        @Override
+        public void reject(String reason) {
+            rejected.incrementAndGet();
+            log(WARNING, "rejected: " + reason);
         }
 
         @Override

@@ -146,9 +146,23 @@ public final class Criteria {
         if (eventType == null) {
             return false;
         }
-        return includedPatterns.stream().anyMatch(p -> p.matcher(eventType).matches())
+        Boolean known = typeMatches.get(eventType);
+        if (known != null) {
+            return known;
+        }
+        boolean m = includedPatterns.stream().anyMatch(p -> p.matcher(eventType).matches())
                 && excludedPatterns.stream().noneMatch(p -> p.matcher(eventType).matches());
+        if (typeMatches.size() < TYPES_REMEMBERED) {
+            typeMatches.put(eventType, m);
+        }
+        return m;
     }
+
+    /** Event types are few: each one's answer is remembered, up to this many types. */
+    private static final int TYPES_REMEMBERED = 10_000;
+
+    private final java.util.concurrent.ConcurrentHashMap<String, Boolean> typeMatches =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Whether an event (its traits, with {@code event_type} and {@code timestamp}) meets these criteria. */
     public boolean matches(Map<String, Object> event, Debug.Group debug, Supplier<LocalDateTime> now) {

@@ -116,8 +116,34 @@ final class StreamTable {
         });
     }
 
-    /** Streams by filters (each null for any), newest first. */
-    List<Stream> list(String trigger, String state, long before, int limit) {
+    /**
+     * Streams by filters (each null for any), newest first: trigger and state in SQL, then
+     * {@code keep} on each (distinguishing traits, event times), page after page until {@code
+     * limit} are kept.
+     */
+    List<Stream> list(String trigger, String state, long before, int limit, java.util.function.Predicate<Stream> keep) {
+        List<Stream> out = new ArrayList<>();
+        long below = before;
+        int page = Math.max(limit, 500);
+        while (out.size() < limit) {
+            List<Stream> got = list(trigger, state, below, page);
+            for (Stream s : got) {
+                if (keep.test(s)) {
+                    out.add(s);
+                    if (out.size() == limit) {
+                        break;
+                    }
+                }
+            }
+            if (got.size() < page) {
+                break;
+            }
+            below = got.getLast().id;
+        }
+        return out;
+    }
+
+    private List<Stream> list(String trigger, String state, long before, int limit) {
         StringBuilder where = new StringBuilder(" WHERE id < ?");
         if (trigger != null) {
             where.append(" AND trigger_name = ?");

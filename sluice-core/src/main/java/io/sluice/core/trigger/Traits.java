@@ -57,6 +57,10 @@ public final class Traits {
 
     /** A string's datetime (UTC, without zone), or null when it is not an ISO-8601 date and time. */
     public static LocalDateTime datetime(String s) {
+        LocalDateTime fast = common(s);
+        if (fast != null) {
+            return fast;
+        }
         if (!DATETIME.matcher(s).matches()) {
             return null;
         }
@@ -72,6 +76,71 @@ public final class Traits {
                 return null;
             }
         }
+    }
+
+    /**
+     * The common shapes read without a parser: {@code yyyy-MM-dd[T ]HH:mm:ss}, then optionally
+     * {@code .} and 1 to 9 digits, then nothing or {@code Z}; null for anything else (the general
+     * path reads it, or finds it is not a time). Most event times are in these shapes, and the
+     * general path costs a parse exception for each one without a zone.
+     */
+    private static LocalDateTime common(String s) {
+        int n = s.length();
+        if (n < 19
+                || s.charAt(4) != '-'
+                || s.charAt(7) != '-'
+                || (s.charAt(10) != 'T' && s.charAt(10) != ' ')
+                || s.charAt(13) != ':'
+                || s.charAt(16) != ':') {
+            return null;
+        }
+        int year = digits(s, 0, 4);
+        int month = digits(s, 5, 2);
+        int day = digits(s, 8, 2);
+        int hour = digits(s, 11, 2);
+        int minute = digits(s, 14, 2);
+        int second = digits(s, 17, 2);
+        if ((year | month | day | hour | minute | second) < 0) {
+            return null;
+        }
+        int i = 19;
+        int nanos = 0;
+        if (i < n && s.charAt(i) == '.') {
+            int start = ++i;
+            while (i < n && i - start < 9 && Character.isDigit(s.charAt(i))) {
+                nanos = nanos * 10 + (s.charAt(i) - '0');
+                i++;
+            }
+            if (i == start) {
+                return null;
+            }
+            for (int pad = i - start; pad < 9; pad++) {
+                nanos *= 10;
+            }
+        }
+        if (i < n && s.charAt(i) == 'Z') {
+            i++;
+        }
+        if (i != n) {
+            return null; // an offset, more digits, or something else: the general path
+        }
+        try {
+            return LocalDateTime.of(year, month, day, hour, minute, second, nanos);
+        } catch (java.time.DateTimeException notADate) {
+            return null;
+        }
+    }
+
+    private static int digits(String s, int from, int count) {
+        int v = 0;
+        for (int i = from; i < from + count; i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            v = v * 10 + (c - '0');
+        }
+        return v;
     }
 
     /** The datetime traits, which are the variables of timex expressions. */

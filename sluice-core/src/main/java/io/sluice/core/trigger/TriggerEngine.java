@@ -147,7 +147,10 @@ public final class TriggerEngine implements AutoCloseable {
         this.meters = meters;
         this.now = () -> LocalDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
         this.table = new StreamTable(store);
-        config.triggers().forEach(t -> triggers.put(t.name(), t));
+        config.triggers().forEach(t -> {
+            triggers.put(t.name(), t);
+            t.debug().bindTo(meters, t.name());
+        });
         this.nextId = table.maxId() + 1;
         for (Stream s : table.open()) {
             open.put(s.id, s);
@@ -542,10 +545,49 @@ public final class TriggerEngine implements AutoCloseable {
 
     // ------------------------------------------------------------------ API (any thread)
 
-    /** Streams by trigger and state (null: any), newest first, ids below {@code before}. */
-    public ArrayNode streams(String trigger, String state, long before, int limit) {
+    /**
+     * Which streams to list, as Winchester's {@code find_streams} filtered them; each filter
+     * null (or empty) for any.
+     *
+     * @param trigger the trigger's name
+     * @param state the state's name
+     * @param traits distinguishing traits the stream must have, by name, compared as text
+     * @param olderThan the stream's first event is before this
+     * @param youngerThan the stream's last event is after this
+     * @param before only ids below this (paging: the last id seen)
+     * @param limit at most this many
+     */
+    public record StreamQuery(
+            String trigger,
+            String state,
+            Map<String, String> traits,
+            LocalDateTime olderThan,
+            LocalDateTime youngerThan,
+            long before,
+            int limit) {
+        boolean keeps(Stream s) {
+            if (olderThan != null && (s.first == null || !s.first.isBefore(olderThan))) {
+                return false;
+            }
+            if (youngerThan != null && (s.last == null || !s.last.isAfter(youngerThan))) {
+                return false;
+            }
+            if (traits != null) {
+                for (Map.Entry<String, String> t : traits.entrySet()) {
+                    JsonNode v = s.distinguishedBy.get(t.getKey());
+                    if (v == null || !v.isValueNode() || !v.asText().equals(t.getValue())) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+    }
+
+    /** Streams by the query's filters, newest first. */
+    public ArrayNode streams(StreamQuery q) {
         ArrayNode out = Json.nodes().arrayNode();
-        table.list(trigger, state, before, limit).forEach(s -> out.add(s.toJson()));
+        table.list(q.trigger(), q.state(), q.before(), q.limit(), q::keeps).forEach(s -> out.add(s.toJson()));
         return out;
     }
 
@@ -600,6 +642,20 @@ public final class TriggerEngine implements AutoCloseable {
             out.add(o);
         }
         return out;
+    }
+
+    /** Streams not completed (active, firing, expiring, in error). */
+    public int openStreams() {
+        return openCount;
+    }
+
+    /** Streams fired or expired since the engine started, all triggers. */
+    public long finished() {
+        long n = 0;
+        for (var c : fired.values()) {
+            n += (long) c.count();
+        }
+        return n;
     }
 
     /** The offset of the last event read. */

@@ -442,7 +442,8 @@ class FlowTest {
         assertThat(seen("yes")).extracting(e -> e.data().get("n").asInt()).containsExactly(1, 3);
         assertThat(seen("no")).hasSize(1);
         assertThat(seen("no").get(0).header().get("from").asText()).isEqualTo("shop");
-        assertThat(stderrText()).contains("in.ndjson:3: not JSON, skipped");
+        assertThat(stderrText()).contains("rejected: ").contains("in.ndjson:3: not JSON");
+        assertThat(flow.modules().get("source").rejected()).isEqualTo(1);
     }
 
     @Test

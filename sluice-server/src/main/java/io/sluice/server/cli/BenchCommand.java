@@ -36,6 +36,7 @@ import picocli.CommandLine.Spec;
             HandlerBench.class,
             ZeroMqBench.class,
             FlowBench.class,
+            TriggerBench.class,
             DiskBench.class
         })
 final class BenchCommand implements Runnable {

@@ -13,7 +13,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -76,12 +78,23 @@ final class FlowCommand implements Runnable {
                     },
                     Clock.systemUTC());
             Flow flow = flows.flows().get(0);
+            // SIGTERM and Ctrl-C stop the flow cleanly (it drains), and the command then returns
+            // as if the flow had ended by itself; a shutdown hook covers any other way out.
             Thread stopper = new Thread(flows::close, "sluice-flow-stop");
             Runtime.getRuntime().addShutdownHook(stopper);
+            for (String name : List.of("TERM", "INT")) {
+                try {
+                    sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> Thread.ofPlatform()
+                            .name("sluice-flow-" + name)
+                            .start(flows::close));
+                } catch (IllegalArgumentException notOnThisPlatform) {
+                    // the shutdown hook stops the flow instead
+                }
+            }
             try {
                 flows.start();
                 while (!flow.awaitEnd(Duration.ofSeconds(1))) {
-                    // runs until its inputs end, or a signal stops it (the hook drains it)
+                    // runs until its inputs end, or a signal stops it
                 }
             } finally {
                 try {
@@ -90,11 +103,35 @@ final class FlowCommand implements Runnable {
                     // the hook is running: it stops the flow
                 }
             }
-            err.println(
-                    "flow " + flow.name() + " ended" + (flow.lost() > 0 ? ": " + flow.lost() + " events lost" : ""));
+            err.println("flow " + flow.name() + " ended: "
+                    + (flow.lost() > 0 ? flow.lost() + " events lost" : "nothing lost"));
+            flow.modules().forEach((name, m) -> err.println(summary(name, m)));
             err.flush();
             return flow.lost() > 0 ? SluiceCommand.FAILURE : 0;
         }
+    }
+
+    /** One module's line in the summary: {@code   name (type): consumed N, submitted M[, errors E, ...]}. */
+    private static String summary(String name, Flow.ModuleStats m) {
+        StringBuilder line = new StringBuilder("  ")
+                .append(name)
+                .append(" (")
+                .append(m.type())
+                .append("): consumed ")
+                .append(m.hits())
+                .append(", submitted ")
+                .append(m.submitted());
+        Map<String, Long> problems = new LinkedHashMap<>();
+        problems.put("errors", m.errors());
+        problems.put("dropped", m.dropped());
+        problems.put("discarded", m.discarded());
+        problems.put("rejected", m.rejected());
+        problems.forEach((what, n) -> {
+            if (n > 0) {
+                line.append(", ").append(what).append(' ').append(n);
+            }
+        });
+        return line.toString();
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List the module types.")

@@ -43,6 +43,24 @@ final class StreamsCommand implements Runnable {
         String state;
 
         @Option(
+                names = "--trait",
+                paramLabel = "NAME=VALUE",
+                description = "Only streams with this distinguishing trait value (repeatable).")
+        java.util.Map<String, String> traits = new java.util.LinkedHashMap<>();
+
+        @Option(
+                names = "--older-than",
+                paramLabel = "TIME",
+                description = "Only streams whose first event is before this time (ISO-8601).")
+        String olderThan;
+
+        @Option(
+                names = "--younger-than",
+                paramLabel = "TIME",
+                description = "Only streams whose last event is after this time (ISO-8601).")
+        String youngerThan;
+
+        @Option(
                 names = "--limit",
                 paramLabel = "N",
                 defaultValue = "100",
@@ -51,8 +69,23 @@ final class StreamsCommand implements Runnable {
 
         @Override
         public Integer call() {
+            java.util.List<String> params = new java.util.ArrayList<>(java.util.Arrays.asList(
+                    "limit",
+                    Long.toString(limit),
+                    "trigger",
+                    trigger,
+                    "state",
+                    state,
+                    "older_than",
+                    olderThan,
+                    "younger_than",
+                    youngerThan));
+            traits.forEach((name, value) -> {
+                params.add("trait." + name);
+                params.add(value);
+            });
             server.printEach(
-                    ServerUrl.query("/v1/streams", "limit", Long.toString(limit), "trigger", trigger, "state", state),
+                    ServerUrl.query("/v1/streams", params.toArray(String[]::new)),
                     "streams",
                     spec.commandLine().getOut());
             return 0;

@@ -124,7 +124,7 @@ public final class ConnectorModules {
             if (problem != null) {
                 ackSettled(); // a reject must not overtake what is still waiting
                 source.reject(r, problem);
-                ctx.log(ModuleContext.WARNING, "rejected a message: " + problem);
+                ctx.reject("a message: " + problem);
                 return;
             }
             Pending p = new Pending(r);

@@ -90,10 +90,12 @@ public final class ServerFlows implements AutoCloseable {
             ObjectNode mo = modules.putObject(name);
             mo.put("type", m.type());
             mo.put("hits", m.hits());
+            mo.put("submitted", m.submitted());
             mo.put("total_time_seconds", m.totalNanos() / 1e9);
             mo.put("errors", m.errors());
             mo.put("dropped", m.dropped());
             mo.put("discarded", m.discarded());
+            mo.put("rejected", m.rejected());
             mo.put("done", m.done());
         });
         ArrayNode queues = o.putArray("queues");

@@ -7,6 +7,12 @@ import io.sluice.api.ErrorCode;
 import io.sluice.api.Json;
 import io.sluice.core.trigger.Stream;
 import io.sluice.core.trigger.TriggerEngine;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -15,8 +21,10 @@ import java.util.concurrent.TimeoutException;
  * Trigger streams over HTTP:
  *
  * <ul>
- *   <li>{@code GET /v1/streams?trigger=&state=&before=&limit=}: streams, newest first (page with
- *       {@code before} = the last id seen);
+ *   <li>{@code GET /v1/streams?trigger=&state=&trait.NAME=&older_than=&younger_than=&before=&limit=}:
+ *       streams, newest first (page with {@code before} = the last id seen), filtered as
+ *       Winchester's {@code find_streams}: distinguishing traits by value, the first event older
+ *       than, the last event younger than;
  *   <li>{@code GET /v1/streams/{id}}: one stream with its events;
  *   <li>{@code POST /v1/streams/{id}/retry}: run a failed stream's pipeline again;
  *   <li>{@code GET /v1/triggers}: the triggers with their debug counters.
@@ -69,10 +77,43 @@ public final class StreamApi {
         }
         long before = HttpApi.longParam(ctx, "before", Long.MAX_VALUE, 1);
         long limit = HttpApi.longParam(ctx, "limit", 100, 1);
+        Map<String, String> traits = new LinkedHashMap<>();
+        ctx.queryParamMap().forEach((key, values) -> {
+            if (key.startsWith("trait.") && key.length() > 6 && !values.isEmpty()) {
+                traits.put(key.substring(6), values.getLast());
+            }
+        });
         ObjectNode o = Json.object();
-        o.set("streams", engine().streams(blankToNull(ctx.queryParam("trigger")), state, before, (int)
-                Math.min(limit, 10_000)));
+        o.set(
+                "streams",
+                engine().streams(new TriggerEngine.StreamQuery(
+                        blankToNull(ctx.queryParam("trigger")),
+                        state,
+                        traits.isEmpty() ? null : traits,
+                        time(ctx, "older_than"),
+                        time(ctx, "younger_than"),
+                        before,
+                        (int) Math.min(limit, 10_000))));
         HttpApi.json(ctx, o);
+    }
+
+    /** A time parameter (ISO-8601, with or without a zone; UTC when without), or null. */
+    private static LocalDateTime time(Context ctx, String name) {
+        String v = blankToNull(ctx.queryParam(name));
+        if (v == null) {
+            return null;
+        }
+        try {
+            return OffsetDateTime.parse(v).withOffsetSameInstant(ZoneOffset.UTC).toLocalDateTime();
+        } catch (DateTimeParseException withoutZone) {
+            try {
+                return LocalDateTime.parse(v);
+            } catch (DateTimeParseException e) {
+                throw new ApiException(
+                        ErrorCode.INVALID_REQUEST,
+                        name + " must be an ISO-8601 time such as 2014-08-01T12:00:00Z, not '" + v + "'");
+            }
+        }
     }
 
     private void retry(Context ctx) throws InterruptedException {

@@ -53,7 +53,9 @@ class FlowCommandTest {
         assertThat(Files.readAllLines(dir.resolve("out/rest.ndjson"))).hasSize(3);
         assertThat(err.toString())
                 .contains("[informational] alerts/flow: started 6 modules, 5 routes")
-                .contains("flow alerts ended");
+                .contains("flow alerts ended: nothing lost")
+                .contains("  urgent (filter): consumed 5, submitted 5")
+                .contains("  split (fanout): consumed 2, submitted 4");
     }
 
     @Test

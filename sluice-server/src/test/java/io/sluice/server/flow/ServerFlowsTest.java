@@ -158,6 +158,50 @@ class ServerFlowsTest {
     }
 
     @Test
+    void aPluginJarInPluginsDirOffersModuleTypesAndOutputsAreModules() throws Exception {
+        Path plugins = Files.createDirectories(dir.resolve("plugins"));
+        try (java.util.jar.JarOutputStream jar =
+                new java.util.jar.JarOutputStream(Files.newOutputStream(plugins.resolve("upper.jar")))) {
+            jar.putNextEntry(new java.util.jar.JarEntry("META-INF/services/io.sluice.api.flow.ModuleProvider"));
+            jar.write((UpperModules.class.getName() + "\n").getBytes(StandardCharsets.UTF_8));
+            jar.closeEntry();
+        }
+        List<String> posted = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer hook =
+                com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        hook.createContext("/in", ex -> {
+            posted.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            ex.sendResponseHeaders(204, -1);
+            ex.close();
+        });
+        hook.start();
+        try {
+            start("""
+                    plugins_dir: plugins
+                    flows:
+                      - name: shout
+                        modules:
+                          words: {module: testevent, arguments: {interval: 0, count: 3, message: hi}}
+                          loud: {module: upper}
+                          split: {module: fanout}
+                          file: {module: file_output, arguments: {path: loud.ndjson}}
+                          hook: {module: webhook_output, arguments: {url: "http://127.0.0.1:%d/in"}}
+                        routingtable:
+                          - words.outbox -> loud.inbox
+                          - loud.outbox -> split.inbox
+                          - split.a -> file.inbox
+                          - split.b -> hook.inbox
+                    """.formatted(hook.getAddress().getPort()));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> server.flows().flow("shout").orElseThrow().ended());
+            assertThat(Files.readAllLines(dir.resolve("loud.ndjson"))).containsExactly("\"HI\"", "\"HI\"", "\"HI\"");
+            assertThat(posted).containsExactly("\"HI\"", "\"HI\"", "\"HI\"");
+        } finally {
+            hook.stop(0);
+        }
+    }
+
+    @Test
     void aFlowThatCannotRunStopsTheServerFromStartingWithTheReason() throws Exception {
         Path config = dir.resolve("sluice.yaml");
         Files.writeString(config, """

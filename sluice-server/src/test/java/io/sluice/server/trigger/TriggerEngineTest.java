@@ -127,9 +127,11 @@ class TriggerEngineTest {
                 Map.of("logger", p -> new PipelineHandlers.LoggingHandler()),
                 getClass().getClassLoader(),
                 "winchester.yaml");
-        engine = new TriggerEngine(config, handlers, store, log, live, clock, new SimpleMeterRegistry());
+        engine = new TriggerEngine(config, handlers, store, log, live, clock, meters);
         engine.start();
     }
+
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
     private void close() {
         engine.close();
@@ -181,7 +183,8 @@ class TriggerEngineTest {
     }
 
     private JsonNode streams(String state) {
-        return engine.streams("test_trigger", state, Long.MAX_VALUE, 100);
+        return engine.streams(
+                new TriggerEngine.StreamQuery("test_trigger", state, null, null, null, Long.MAX_VALUE, 100));
     }
 
     @Test
@@ -230,6 +233,16 @@ class TriggerEngineTest {
         JsonNode debug = engine.triggers().get(0);
         assertThat(debug.path("counters").path("Streams fired").asLong()).isEqualTo(1);
         assertThat(debug.path("counters").path("New stream").asLong()).isEqualTo(3);
+        // the same counters as meters, for /metrics
+        assertThat(meters.get("sluice.triggers.debug")
+                        .tags("trigger", "test_trigger", "counter", "Streams fired")
+                        .functionCounter()
+                        .count())
+                .isEqualTo(1.0);
+        assertThat(meters.get("sluice.triggers.checks")
+                        .tags("trigger", "test_trigger", "outcome", "match")
+                        .functionCounters())
+                .isNotEmpty();
     }
 
     @Test
@@ -294,6 +307,8 @@ class TriggerEngineTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> streams("completed").size() == 1);
         assertThat(Recording.RUNS).containsExactly(List.of("compute.instance.create.start", "compute.instance.exists"));
         // Both triggers took the events: every_event has one stream per instance.
-        assertThat(engine.streams("every_event", "active", Long.MAX_VALUE, 10)).hasSize(2);
+        assertThat(engine.streams(
+                        new TriggerEngine.StreamQuery("every_event", "active", null, null, null, Long.MAX_VALUE, 10)))
+                .hasSize(2);
     }
 }

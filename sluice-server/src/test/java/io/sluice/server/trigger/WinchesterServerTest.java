@@ -81,6 +81,29 @@ class WinchesterServerTest {
                                 .size()
                         == 2);
 
+        // Winchester's find_streams filters: distinguishing traits, first event older, last younger
+        assertThat(call("GET", "/v1/streams?trait.instance_id=i-2", null, 200).path("streams"))
+                .singleElement()
+                .satisfies(st -> assertThat(st.path("distinguishing_traits")
+                                .path("instance_id")
+                                .asText())
+                        .isEqualTo("i-2"));
+        assertThat(call("GET", "/v1/streams?trait.instance_id=i-9", null, 200).path("streams"))
+                .isEmpty();
+        assertThat(call("GET", "/v1/streams?older_than=2000-01-01T00:00:00Z", null, 200)
+                        .path("streams"))
+                .isEmpty();
+        assertThat(call("GET", "/v1/streams?younger_than=2000-01-01T00:00:00Z&trigger=per_instance", null, 200)
+                        .path("streams"))
+                .hasSize(2);
+        assertThat(call("GET", "/v1/streams?older_than=2999-01-01T00:00&limit=1", null, 200)
+                        .path("streams"))
+                .hasSize(1);
+        assertThat(call("GET", "/v1/streams?older_than=yesterday", null, 400)
+                        .path("error")
+                        .asText())
+                .contains("older_than must be an ISO-8601 time");
+
         Recording.failing = true;
         call(
                 "POST",

@@ -100,7 +100,7 @@ final class Io {
                     try {
                         doc = Json.parse(line);
                     } catch (IllegalArgumentException e) {
-                        ctx.log(ModuleContext.WARNING, path + ":" + lineNo + ": not JSON, skipped: " + e.getMessage());
+                        ctx.reject(path + ":" + lineNo + ": not JSON: " + e.getMessage());
                         continue;
                     }
                     ctx.submit(FlowEvent.wrap(doc));
