@@ -1,5 +1,6 @@
 package io.sluice.server;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.f4b6a3.uuid.UuidCreator;
 import io.javalin.Javalin;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -214,7 +215,8 @@ public final class SluiceServer implements AutoCloseable {
                     log,
                     router,
                     config.limits().maxEventBytes(),
-                    meters);
+                    meters,
+                    distilling(in.distiller(clock)));
             inputs.add(runner);
         }
         ZeroMqRouter zeromq = config.handling().zeromq() == null
@@ -359,6 +361,37 @@ public final class SluiceServer implements AutoCloseable {
         engine.start();
         LOG.info("winchester: {} triggers from {}", w.triggers().size(), w.file());
         return engine;
+    }
+
+    /**
+     * An input's distill step: a raw OpenStack notification (a {@code payload} object and a
+     * {@code publisher_id}) is replaced by the event its definitions make of it, or dropped when
+     * none covers it; anything else is stored as it came.
+     */
+    private static InputRunner.Preparer distilling(Distiller distiller) {
+        if (distiller == null) {
+            return InputRunner.Preparer.NONE;
+        }
+        return new InputRunner.Preparer() {
+            @Override
+            public String prepare(ObjectNode document) {
+                if (!document.path("payload").isObject() || !document.has("publisher_id")) {
+                    return null;
+                }
+                var event = distiller.toEvent(document);
+                if (event.isEmpty()) {
+                    return InputRunner.Preparer.SKIP;
+                }
+                document.removeAll();
+                document.setAll(event.get());
+                return null;
+            }
+
+            @Override
+            public boolean rewrites() {
+                return true;
+            }
+        };
     }
 
     /** The ZeroMQ router, or null. */

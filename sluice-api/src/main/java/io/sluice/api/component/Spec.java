@@ -65,6 +65,21 @@ public record Spec(String kind, String type, String summary, List<Field> fields)
             5,
             "retries (with backoff) of an event that failed, when no errors queue is connected; then it is dropped and counted");
 
+    /** Every input's setting: StackDistiller definitions turning raw notifications into events. */
+    public static final Field DISTILL = Field.optional(
+            "distill",
+            Field.Type.STRING,
+            null,
+            "an event_definitions.yaml: raw OpenStack notifications are stored as the events these"
+                    + " StackDistiller definitions make of them; those no definition covers are acknowledged and dropped");
+
+    /** Every input's setting: keep notifications no definition covers, with the default traits. */
+    public static final Field DISTILL_CATCH_ALL = Field.optional(
+            "distill_catch_all",
+            Field.Type.BOOLEAN,
+            false,
+            "with distill: notifications no definition covers become events too (envelope and default traits)");
+
     /**
      * The settings the framework reads for every component of a kind (retries, for outputs and
      * handlers; queues and rescues, for flow modules), so that no component declares, or
@@ -74,6 +89,7 @@ public record Spec(String kind, String type, String summary, List<Field> fields)
         return switch (kind) {
             case "output", "handler" -> List.of(MAX_ATTEMPTS, BACKOFF, MAX_BACKOFF);
             case "module" -> List.of(QUEUE_SIZE, MAX_RESCUE);
+            case "input" -> List.of(DISTILL, DISTILL_CATCH_ALL);
             default -> List.of();
         };
     }

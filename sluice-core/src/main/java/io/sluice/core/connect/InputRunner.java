@@ -64,8 +64,19 @@ public final class InputRunner implements AutoCloseable {
      * envelope rules, for instance). It may only add fields.
      */
     public interface Preparer {
-        /** @return null to append the document (as completed), else why it is rejected */
+        /**
+         * @return null to append the document (as completed), {@link #SKIP} to acknowledge the
+         *     message without appending anything, else why it is rejected
+         */
         String prepare(ObjectNode document);
+
+        /** Whether it may rewrite documents entirely (then they are stored as it leaves them, not as sent). */
+        default boolean rewrites() {
+            return false;
+        }
+
+        /** What {@link #prepare} returns for a message that is not an event to keep (compared by identity). */
+        String SKIP = new String("skipped");
 
         /** Takes events as they are. */
         Preparer NONE = document -> null;
@@ -86,6 +97,7 @@ public final class InputRunner implements AutoCloseable {
     private final Preparer preparer;
     private final Counter received;
     private final Counter rejected;
+    private final Counter dropped;
     private final Counter failures;
     private final Thread thread;
     private volatile boolean running = true;
@@ -125,6 +137,11 @@ public final class InputRunner implements AutoCloseable {
         this.maxEventBytes = maxEventBytes;
         this.received = Counter.builder("sluice.input.received")
                 .description("Messages an input received")
+                .tag("input", name)
+                .register(meters);
+        this.dropped = Counter.builder("sluice.input.dropped")
+                .description(
+                        "Messages an input acknowledged without storing them (notifications no distill definition covers)")
                 .tag("input", name)
                 .register(meters);
         this.rejected = Counter.builder("sluice.input.rejected")
@@ -199,6 +216,7 @@ public final class InputRunner implements AutoCloseable {
         List<JsonNode> docs = new ArrayList<>();
         List<ByteBuffer> texts = new ArrayList<>();
         List<Source.Received> kept = new ArrayList<>();
+        List<Source.Received> skipped = new ArrayList<>();
         for (Source.Received r : batch) {
             String problem = source.problem(r);
             JsonNode doc = null;
@@ -216,11 +234,16 @@ public final class InputRunner implements AutoCloseable {
                     } else {
                         int fields = doc.size();
                         problem = preparer.prepare((ObjectNode) doc);
-                        changed = doc.size() != fields;
+                        changed = preparer.rewrites() || doc.size() != fields;
                     }
                 } catch (IllegalArgumentException e) {
                     problem = e.getMessage();
                 }
+            }
+            if (problem == Preparer.SKIP) {
+                skipped.add(r);
+                dropped.increment();
+                continue;
             }
             if (problem != null) {
                 reject(r, problem);
@@ -243,6 +266,9 @@ public final class InputRunner implements AutoCloseable {
         }
         if (!kept.isEmpty()) {
             inFlight.add(new Appending(java.util.concurrent.CompletableFuture.completedFuture(null), kept));
+        }
+        if (!skipped.isEmpty()) { // acknowledged after what came before them is durable
+            inFlight.add(new Appending(java.util.concurrent.CompletableFuture.completedFuture(null), skipped));
         }
     }
 

@@ -187,6 +187,24 @@ public record ServerConfig(
             return Components.input(settings.spec().type()).factory().make(settings, base);
         }
 
+        /**
+         * The input's distill step ({@code distill:}), or null: raw notifications become the events
+         * the definitions make of them.
+         *
+         * @throws ConfigException naming the definitions file and what is wrong in it
+         */
+        public io.sluice.core.distill.Distiller distiller(java.time.Clock clock) {
+            if (!settings.has("distill")) {
+                return null;
+            }
+            try {
+                return io.sluice.core.distill.Distiller.load(
+                        base.resolve(settings.string("distill")), settings.bool("distill_catch_all"), clock);
+            } catch (io.sluice.core.distill.DistillerException e) {
+                throw new ConfigException(name + ".distill: " + e.getMessage());
+            }
+        }
+
         /** What its messages hold: events, unless the type has {@code messages} set to queries. */
         public InputRunner.Messages messages() {
             return settings.spec().field("messages") != null && "queries".equals(settings.string("messages"))
@@ -570,6 +588,7 @@ public record ServerConfig(
                 }
                 try {
                     InputConfig input = new InputConfig(where, t.spec().read(is.get(i), where), base);
+                    input.distiller(java.time.Clock.systemUTC()); // checks the definitions now
                     input.source().close(); // made once here so that its settings are checked now
                     inputs.add(input);
                 } catch (IllegalArgumentException ex) {
