@@ -336,14 +336,7 @@ public final class SluiceServer implements AutoCloseable {
         try {
             handlers = new PipelineHandlers(
                     w.handlers(),
-                    Map.of(
-                            "logger", params -> new PipelineHandlers.LoggingHandler(),
-                            "usage", UsageHandler::new,
-                            "notabene", NotabeneHandler::new,
-                            "shell",
-                                    params -> PipelineDrivers.shell(
-                                            params, w.file().toAbsolutePath().getParent()),
-                            "webhook", PipelineDrivers::webhook),
+                    pipelineBuiltIns(w),
                     plugins(config.handling().pluginsDir()),
                     w.file().toString());
         } catch (DefinitionException e) {
@@ -392,6 +385,18 @@ public final class SluiceServer implements AutoCloseable {
                 return true;
             }
         };
+    }
+
+    /** Sluice's built-in pipeline handlers, by the names pipeline_handlers gives them. */
+    public static Map<String, PipelineHandlers.Factory> pipelineBuiltIns(WinchesterConfig w) {
+        return Map.of(
+                "logger", params -> new PipelineHandlers.LoggingHandler(),
+                "usage", UsageHandler::new,
+                "notabene", NotabeneHandler::new,
+                "shell",
+                        params -> PipelineDrivers.shell(
+                                params, w.file().toAbsolutePath().getParent()),
+                "webhook", PipelineDrivers::webhook);
     }
 
     /** The ZeroMQ router, or null. */

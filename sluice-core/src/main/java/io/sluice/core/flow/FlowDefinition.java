@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.api.Json;
 import io.sluice.api.component.Settings;
+import io.sluice.core.yaml.YamlLines;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,7 +132,12 @@ public final class FlowDefinition {
     public static FlowDefinition load(Path file) throws IOException {
         String fileName = file.getFileName().toString();
         String stem = fileName.contains(".") ? fileName.substring(0, fileName.lastIndexOf('.')) : fileName;
-        YamlLines tree = YamlLines.parse(Files.readString(file), file.toString());
+        YamlLines tree;
+        try {
+            tree = YamlLines.parse(Files.readString(file), file.toString());
+        } catch (IllegalArgumentException e) {
+            throw new FlowException(e.getMessage());
+        }
         String name =
                 tree.root().path("name").isTextual() ? tree.root().get("name").textValue() : stem;
         Path dir = file.toAbsolutePath().getParent();

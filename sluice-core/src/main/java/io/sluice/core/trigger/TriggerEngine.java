@@ -95,6 +95,10 @@ public final class TriggerEngine implements AutoCloseable {
     private final Counter eventsSeen;
     private final Counter eventsSkipped;
     private final Supplier<LocalDateTime> now;
+    /** With event time ({@code sluice: {time: event}}): the latest event time read; null before any. */
+    private volatile LocalDateTime latest;
+
+    private final Counter lateEvents;
     private long nextId;
     private volatile long position;
     private volatile int openCount;
@@ -145,7 +149,14 @@ public final class TriggerEngine implements AutoCloseable {
         this.live = live;
         this.clock = clock;
         this.meters = meters;
-        this.now = () -> LocalDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
+        // The triggers' clock: the wall clock, or with event time the latest event time read less
+        // the late allowance (so that a late event within the allowance still finds its stream).
+        this.now = config.eventTime()
+                ? () -> latest == null ? null : latest.minus(config.lateAllowance())
+                : () -> LocalDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
+        this.lateEvents = Counter.builder("sluice.triggers.late_events")
+                .description("Events older than the latest event time less the late allowance (event time only)")
+                .register(meters);
         this.table = new StreamTable(store);
         config.triggers().forEach(t -> {
             triggers.put(t.name(), t);
@@ -165,6 +176,13 @@ public final class TriggerEngine implements AutoCloseable {
             }
         }
         openCount = open.size();
+        if (config.eventTime()) {
+            for (Stream s : open.values()) { // the clock resumes where the streams' events left it
+                if (s.last != null && (latest == null || s.last.isAfter(latest))) {
+                    latest = s.last;
+                }
+            }
+        }
         this.position = store.checkpoint(READER)
                 .map(EventStore.Checkpoint::offset)
                 .orElseGet(() -> {
@@ -255,6 +273,13 @@ public final class TriggerEngine implements AutoCloseable {
         if (!(traits.get("event_type") instanceof String) || !(traits.get("timestamp") instanceof LocalDateTime at)) {
             eventsSkipped.increment();
             return;
+        }
+        if (config.eventTime()) {
+            if (latest == null || at.isAfter(latest)) {
+                latest = at;
+            } else if (at.isBefore(latest.minus(config.lateAllowance()))) {
+                lateEvents.increment(); // handled all the same: its stream may be gone, then it starts one
+            }
         }
         LocalDateTime t = now.get();
         for (TriggerDefinition trigger : triggers.values()) {
@@ -351,6 +376,9 @@ public final class TriggerEngine implements AutoCloseable {
     /** Fires and expires the streams whose time has come, by the injected clock. */
     void runDue() {
         LocalDateTime t = now.get();
+        if (t == null) {
+            return; // event time, and no event read yet
+        }
         Due d;
         while ((d = fireQueue.peek()) != null && !d.at().isAfter(t)) {
             fireQueue.poll();
@@ -401,6 +429,10 @@ public final class TriggerEngine implements AutoCloseable {
         } else {
             debug.bump(
                     firing ? "No fire pipeline for '" + s.trigger + "'" : "No expire pipeline for '" + s.trigger + "'");
+        }
+        StreamListener l = listener;
+        if (l != null) {
+            l.finished(s.id, s.trigger, s.distinguishedBy.deepCopy(), firing, error);
         }
         if (error == null) {
             s.state = Stream.State.COMPLETED;
@@ -642,6 +674,25 @@ public final class TriggerEngine implements AutoCloseable {
             out.add(o);
         }
         return out;
+    }
+
+    /** Told of every stream whose pipeline ran (definition tests; later the console). */
+    @FunctionalInterface
+    public interface StreamListener {
+        /**
+         * Called on the engine's thread after a stream's fire or expire pipeline ran.
+         *
+         * @param fired true when it fired, false when it expired
+         * @param error why the pipeline failed, or null when it succeeded
+         */
+        void finished(long stream, String trigger, ObjectNode distinguishedBy, boolean fired, String error);
+    }
+
+    private volatile StreamListener listener;
+
+    /** Sets the one listener told of every stream that fired or expired (null: none). */
+    public void listen(StreamListener l) {
+        this.listener = l;
     }
 
     /** Streams not completed (active, firing, expiring, in error). */

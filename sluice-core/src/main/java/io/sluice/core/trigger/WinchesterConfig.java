@@ -35,6 +35,11 @@ import org.slf4j.LoggerFactory;
  * @param catchAllNotifications whether notifications without a definition still become events
  * @param purgeCompletedStreams whether completed streams are deleted rather than kept
  * @param trimEvents whether events of no stream are deleted after {@code trim_events_age}
+ * @param eventTime Sluice's {@code sluice: {time: event}}: the triggers' clock is the time of the
+ *     events read, not the wall clock
+ * @param lateAllowance with event time, how far behind the latest event time an event may be
+ *     and still join its streams ({@code sluice: {late_allowance: 10m}}); the triggers' clock
+ *     runs this far behind the latest event time
  * @param settings every key of the file, for the API
  */
 public record WinchesterConfig(
@@ -46,6 +51,8 @@ public record WinchesterConfig(
         boolean catchAllNotifications,
         boolean purgeCompletedStreams,
         boolean trimEvents,
+        boolean eventTime,
+        java.time.Duration lateAllowance,
         JsonNode settings) {
     private static final Logger LOG = LoggerFactory.getLogger(WinchesterConfig.class);
 
@@ -67,7 +74,8 @@ public record WinchesterConfig(
             "logging_config",
             "log_level",
             "database",
-            "time_sync_endpoint");
+            "time_sync_endpoint",
+            "sluice");
 
     /** The implementations of Winchester's own pipeline handlers, by the names Winchester's files give them. */
     public static final Map<String, String> BUILT_IN = Map.of(
@@ -160,7 +168,45 @@ public record WinchesterConfig(
                 root.path("catch_all_notifications").asBoolean(false),
                 root.path("purge_completed_streams").asBoolean(false),
                 root.path("trim_events").asBoolean(false),
+                eventTime(root.get("sluice"), file),
+                lateAllowance(root.get("sluice"), file),
                 root);
+    }
+
+    /** {@code sluice: {time: wall|event}}: Sluice's own settings, beside Winchester's. */
+    private static boolean eventTime(JsonNode sluice, Path file) {
+        if (sluice == null || sluice.isNull()) {
+            return false;
+        }
+        if (!sluice.isObject()) {
+            throw new DefinitionException(file + ": sluice: must be a mapping (time, late_allowance)");
+        }
+        for (Iterator<String> it = sluice.fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            if (!key.equals("time") && !key.equals("late_allowance")) {
+                throw new DefinitionException(
+                        file + ": sluice." + key + ": unknown setting (known: time, late_allowance)");
+            }
+        }
+        String time = sluice.path("time").asText("wall");
+        if (!time.equals("wall") && !time.equals("event")) {
+            throw new DefinitionException(file + ": sluice.time: must be wall or event, not '" + time + "'");
+        }
+        return time.equals("event");
+    }
+
+    private static java.time.Duration lateAllowance(JsonNode sluice, Path file) {
+        JsonNode v = sluice == null ? null : sluice.get("late_allowance");
+        if (v == null || v.isNull()) {
+            return java.time.Duration.ZERO;
+        }
+        try {
+            return v.isIntegralNumber()
+                    ? java.time.Duration.ofSeconds(v.longValue())
+                    : io.sluice.api.component.Settings.parseDuration(v.asText());
+        } catch (IllegalArgumentException e) {
+            throw new DefinitionException(file + ": sluice.late_allowance: " + e.getMessage());
+        }
     }
 
     private static Map<String, PipelineDefinition> pipelines(JsonNode doc, Path file, Map<String, String> handlers) {

@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
             DistillCommand.class,
             FlowCommand.class,
             CheckCommand.class,
+            TestCommand.class,
             MatchCommand.class,
             BenchCommand.class,
             VersionCommand.class,

@@ -1,4 +1,4 @@
-package io.sluice.core.flow;
+package io.sluice.core.yaml;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -18,10 +18,11 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
 
 /**
- * A YAML document as JSON, remembering the line of every value, so that errors can say where:
+ * A YAML document as JSON, remembering the line of every value, so that errors can say where
+ * (flow files, definition tests):
  * paths are written {@code modules.input.arguments.path} and {@code routingtable[2]}.
  */
-final class YamlLines {
+public final class YamlLines {
     private final JsonNode root;
     private final Map<String, Integer> lines;
 
@@ -31,7 +32,7 @@ final class YamlLines {
     }
 
     /** A tree without lines (a flow given inline in another document). */
-    static YamlLines of(JsonNode root) {
+    public static YamlLines of(JsonNode root) {
         return new YamlLines(root, Map.of());
     }
 
@@ -39,8 +40,9 @@ final class YamlLines {
      * Parses YAML text.
      *
      * @param origin the file's name, for errors
+     * @throws IllegalArgumentException naming the file and line of a syntax error
      */
-    static YamlLines parse(String text, String origin) {
+    public static YamlLines parse(String text, String origin) {
         Node node;
         try {
             LoaderOptions options = new LoaderOptions();
@@ -48,19 +50,20 @@ final class YamlLines {
             node = new Yaml(options).compose(new java.io.StringReader(text));
         } catch (MarkedYAMLException e) {
             int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
-            throw new FlowException(origin + (line > 0 ? ":" + line : "") + ": invalid YAML: " + e.getProblem());
+            throw new IllegalArgumentException(
+                    origin + (line > 0 ? ":" + line : "") + ": invalid YAML: " + e.getProblem());
         }
         Map<String, Integer> lines = new HashMap<>();
         JsonNode root = node == null ? Json.object() : convert(node, "", lines);
         return new YamlLines(root, lines);
     }
 
-    JsonNode root() {
+    public JsonNode root() {
         return root;
     }
 
     /** The line of the value at that path, or of the nearest enclosing one; 0 if unknown. */
-    int line(String path) {
+    public int line(String path) {
         String p = path;
         while (true) {
             Integer l = lines.get(p);
