@@ -209,15 +209,13 @@ final class HandlerRunner implements AutoCloseable {
                 try {
                     e = cursor.next(Duration.ofMillis(100));
                 } catch (OffsetOutOfRangeException ex) {
-                    long first = store.firstOffset() - 1;
+                    long gapEnd = cursor.skipToRetained();
                     LOG.warn(
                             "{}: events {} to {} were deleted by retention before the handler ran",
                             reader,
                             position + 1,
-                            first);
-                    cursor.close();
-                    position = first;
-                    cursor = new LogCursor(store, live, position, ev -> true, 8_192);
+                            gapEnd);
+                    position = gapEnd;
                     continue;
                 }
                 if (e == null) {

@@ -95,6 +95,19 @@ public final class LogCursor implements AutoCloseable {
         }
     }
 
+    /**
+     * After an {@link OffsetOutOfRangeException}: goes on from the first event still retained,
+     * passing over those retention deleted.
+     *
+     * @return the offset it now continues after (the last deleted one)
+     */
+    public long skipToRetained() {
+        close();
+        pending.clear();
+        position = Math.max(position, store.firstOffset() - 1);
+        return position;
+    }
+
     @Override
     public void close() {
         if (follower != null) {

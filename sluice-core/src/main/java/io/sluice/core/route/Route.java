@@ -138,15 +138,13 @@ final class Route implements AutoCloseable {
                 try {
                     first = cursor.next(Duration.ofMillis(100));
                 } catch (OffsetOutOfRangeException e) {
-                    long first2 = store.firstOffset() - 1;
+                    long gapEnd = cursor.skipToRetained();
                     LOG.warn(
                             "{}: events {} to {} were deleted by retention before they were routed",
                             reader,
                             position + 1,
-                            first2);
-                    cursor.close();
-                    position = first2;
-                    cursor = new LogCursor(store, live, position, ev -> true, 8_192);
+                            gapEnd);
+                    position = gapEnd;
                     continue;
                 }
                 if (first == null) {

@@ -226,9 +226,12 @@ public final class TriggerEngine implements AutoCloseable {
                 try {
                     first = cursor.next(Duration.ofMillis(100));
                 } catch (OffsetOutOfRangeException e) {
-                    cursor.close();
-                    position = store.firstOffset() - 1;
-                    cursor = new LogCursor(store, live, position, ev -> true, 8_192);
+                    long gapEnd = cursor.skipToRetained();
+                    LOG.warn(
+                            "triggers: events {} to {} were deleted by retention before the triggers read them",
+                            position + 1,
+                            gapEnd);
+                    position = gapEnd;
                     continue;
                 }
                 if (first != null) {

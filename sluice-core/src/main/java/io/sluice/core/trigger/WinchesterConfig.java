@@ -56,6 +56,22 @@ public record WinchesterConfig(
         JsonNode settings) {
     private static final Logger LOG = LoggerFactory.getLogger(WinchesterConfig.class);
 
+    /** The same definitions on event time (a replay runs on the times of what it reads). */
+    public WinchesterConfig withEventTime() {
+        return new WinchesterConfig(
+                file,
+                triggers,
+                pipelines,
+                handlers,
+                distillerConfig,
+                catchAllNotifications,
+                purgeCompletedStreams,
+                trimEvents,
+                true,
+                lateAllowance,
+                settings);
+    }
+
     private static final Set<String> KEYS = Set.of(
             "config_path",
             "trigger_definitions",

@@ -29,6 +29,7 @@ import picocli.CommandLine.Spec;
             FlowCommand.class,
             CheckCommand.class,
             TestCommand.class,
+            ReplayCommand.class,
             MatchCommand.class,
             BenchCommand.class,
             VersionCommand.class,

@@ -166,13 +166,12 @@ final class LogModules {
                     try {
                         e = cursor.next(Duration.ofMillis(200));
                     } catch (OffsetOutOfRangeException gone) {
+                        long gapEnd = cursor.skipToRetained();
                         ctx.log(
                                 ModuleContext.WARNING,
-                                "events after " + submitted
-                                        + " were deleted by retention before the tap read them; continuing after them");
-                        cursor.close();
-                        submitted = services.store().firstOffset() - 1;
-                        cursor = new LogCursor(services.store(), services.live(), submitted, filter, 8_192);
+                                "events " + (submitted + 1) + " to " + gapEnd
+                                        + " were deleted by retention before the tap read them");
+                        submitted = gapEnd;
                         continue;
                     }
                     if (e == null) {
