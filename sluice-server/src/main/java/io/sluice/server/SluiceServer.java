@@ -432,6 +432,19 @@ public final class SluiceServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Applies a configuration read again (SIGHUP): its handlers ({@code handlers:}, {@code
+     * event_handlers:}) are added, changed and removed without restarting the others. Changes to
+     * other sections take effect at the next start.
+     *
+     * @throws IllegalArgumentException when a handler cannot be made: then nothing changed
+     */
+    public Handlers.Reloaded reload(ServerConfig fresh) {
+        Handlers.Reloaded r = handlers.reload(fresh.handling().handlers());
+        LOG.info("reload: handlers applied; changes to other sections take effect at the next start");
+        return r;
+    }
+
     /** The flows of {@code flows:}. */
     public ServerFlows flows() {
         return flows;

@@ -33,7 +33,7 @@ public record Spec(String kind, String type, String summary, List<Field> fields)
         }
     }
 
-    /** The keys every component takes besides its settings: its type. */
+    /** The keys every component but a flow module takes besides its settings: its type. */
     private static final List<String> COMMON = List.of("type");
 
     /** Every output's (and handler's) setting: deliveries of a refused message before it is parked. */
@@ -114,8 +114,9 @@ public record Spec(String kind, String type, String summary, List<Field> fields)
         }
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String key = it.next();
-            if (!COMMON.contains(key) && field(key) == null) {
-                List<String> known = new ArrayList<>(COMMON);
+            List<String> common = kind.equals("module") ? List.of() : COMMON; // a module's type is beside its arguments
+            if (!common.contains(key) && field(key) == null) {
+                List<String> known = new ArrayList<>(common);
                 allFields().forEach(f -> known.add(f.name()));
                 throw new IllegalArgumentException(path + "." + key + ": unknown setting of a " + type + " " + kind
                         + " (known: " + String.join(", ", known) + ")");

@@ -45,6 +45,7 @@ public final class Handlers implements AutoCloseable {
     private final Path apiBase;
     private final Map<String, HandlerRunner> runners = new LinkedHashMap<>();
     private final Map<String, Boolean> configured = new LinkedHashMap<>();
+    private final Map<String, HandlerDefinition> configuredDefinitions = new LinkedHashMap<>();
     private boolean started;
 
     /**
@@ -78,6 +79,7 @@ public final class Handlers implements AutoCloseable {
     public synchronized void start(List<HandlerDefinition> fromConfig) {
         for (HandlerDefinition d : fromConfig) {
             configured.put(d.name(), true);
+            configuredDefinitions.put(d.name(), d);
             runners.put(d.name(), runner(d));
         }
         for (Map.Entry<String, JsonNode> stored : stored().entrySet()) {
@@ -99,6 +101,72 @@ public final class Handlers implements AutoCloseable {
         if (!runners.isEmpty()) {
             LOG.info("handlers running: {}", String.join(", ", runners.keySet()));
         }
+    }
+
+    /**
+     * What a configuration reload changed.
+     *
+     * @param added handlers now running that were not
+     * @param changed handlers restarted with their new definition (from their checkpoints)
+     * @param removed handlers stopped (their checkpoints, runs and dead letters are kept)
+     */
+    public record Reloaded(List<String> added, List<String> changed, List<String> removed) {}
+
+    /**
+     * Applies a new configuration's handlers: the added ones start, the changed ones restart
+     * from their checkpoints, the removed ones stop; the others run on untouched. Every new
+     * definition's driver is made first, so a bad one (a missing class) changes nothing.
+     *
+     * @throws IllegalArgumentException naming the definition that cannot be made, or a handler
+     *     defined through the API that the configuration now names too
+     */
+    public synchronized Reloaded reload(List<HandlerDefinition> fromConfig) {
+        Map<String, HandlerDefinition> next = new LinkedHashMap<>();
+        fromConfig.forEach(d -> next.put(d.name(), d));
+        Map<String, Driver> drivers = new LinkedHashMap<>();
+        for (HandlerDefinition d : next.values()) {
+            HandlerDefinition before = configuredDefinitions.get(d.name());
+            if (before == null && runners.containsKey(d.name())) {
+                throw new IllegalArgumentException("handler " + d.name()
+                        + " is defined through the API; delete it there before the configuration defines it");
+            }
+            if (before == null || !before.source().equals(d.source())) {
+                drivers.put(d.name(), driver(d));
+            }
+        }
+        List<String> added = new ArrayList<>();
+        List<String> changed = new ArrayList<>();
+        List<String> removed = new ArrayList<>();
+        for (String name : new ArrayList<>(configuredDefinitions.keySet())) {
+            if (!next.containsKey(name)) {
+                HandlerRunner old = runners.remove(name);
+                if (old != null) {
+                    old.close();
+                }
+                configured.remove(name);
+                configuredDefinitions.remove(name);
+                removed.add(name);
+            }
+        }
+        for (Map.Entry<String, Driver> e : drivers.entrySet()) {
+            HandlerDefinition d = next.get(e.getKey());
+            HandlerRunner old = runners.remove(d.name());
+            if (old != null) {
+                old.close(); // saves its checkpoint: the new one continues from it
+                changed.add(d.name());
+            } else {
+                added.add(d.name());
+            }
+            HandlerRunner fresh = new HandlerRunner(d, e.getValue(), store, live, deadLetters, runs, clock, meters);
+            runners.put(d.name(), fresh);
+            configured.put(d.name(), true);
+            configuredDefinitions.put(d.name(), d);
+            if (started) {
+                fresh.start();
+            }
+        }
+        LOG.info("handlers reloaded: added {}, changed {}, removed {}", added, changed, removed);
+        return new Reloaded(added, changed, removed);
     }
 
     private HandlerRunner runner(HandlerDefinition d) {

@@ -61,9 +61,29 @@ final class ServerCommand implements Callable<Integer> {
                             stopped.countDown();
                         },
                         "sluice-shutdown"));
+        if (config != null) {
+            // SIGHUP: read the configuration again and apply what can change while serving
+            try {
+                sun.misc.Signal.handle(
+                        new sun.misc.Signal("HUP"),
+                        signal -> Thread.ofPlatform().name("sluice-reload").start(() -> reload(server)));
+            } catch (IllegalArgumentException noHangupSignalHere) {
+                // not on this platform: restart to apply changes
+            }
+        }
         spec.commandLine().getErr().println("sluice: serving on " + server.url() + " (Ctrl-C to stop)");
         spec.commandLine().getErr().flush();
         stopped.await();
         return 0;
+    }
+
+    private void reload(SluiceServer server) {
+        try {
+            ServerConfig fresh = ServerConfig.load(config);
+            server.reload(fresh);
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(ServerCommand.class)
+                    .error("reload of {} refused, nothing changed: {}", config, e.getMessage());
+        }
     }
 }

@@ -342,6 +342,62 @@ class HandlersTest {
     }
 
     @Test
+    void aConfigurationReloadAddsChangesAndRemovesHandlersWithoutTouchingTheOthers() throws Exception {
+        start("handlers:\n"
+                + "  - {name: keep, driver: shell, handler: \"sh record.sh keep.json\"}\n"
+                + "  - {name: change, driver: shell, handler: \"sh record.sh before.json\"}\n"
+                + "  - {name: drop, driver: shell, handler: \"sh record.sh drop.json\"}\n");
+        send("{\"id\":\"r-1\",\"type\":\"t\"}");
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> Files.exists(dir.resolve("keep.json"))
+                        && Files.exists(dir.resolve("before.json"))
+                        && Files.exists(dir.resolve("drop.json")));
+        long keepRunsBefore =
+                call("GET", "/v1/handlers/keep", null, 200).path("runs").asLong();
+
+        Path config = dir.resolve("sluice.yaml");
+        Files.writeString(
+                config,
+                "handlers:\n"
+                        + "  - {name: keep, driver: shell, handler: \"sh record.sh keep.json\"}\n"
+                        + "  - {name: change, driver: shell, handler: \"sh record.sh after.json\"}\n"
+                        + "  - {name: new, driver: shell, handler: \"sh record.sh new.json\"}\n");
+        var reloaded = server.reload(ServerConfig.load(config));
+        assertThat(reloaded.added()).containsExactly("new");
+        assertThat(reloaded.changed()).containsExactly("change");
+        assertThat(reloaded.removed()).containsExactly("drop");
+        assertThat(call("GET", "/v1/handlers", null, 200).path("handlers").findValuesAsText("name"))
+                .containsExactlyInAnyOrder("keep", "change", "new");
+        assertThat(call("GET", "/v1/handlers/keep", null, 200).path("runs").asLong())
+                .isEqualTo(keepRunsBefore);
+
+        send("{\"id\":\"r-2\",\"type\":\"t\"}");
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> Files.exists(dir.resolve("after.json")) && Files.exists(dir.resolve("new.json")));
+        // the changed handler went on from its checkpoint: r-2 only, not r-1 again
+        assertThat(Json.parse(Files.readString(dir.resolve("after.json")))
+                        .path("id")
+                        .asText())
+                .isEqualTo("r-2");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Json.parse(Files.readString(dir.resolve("keep.json")))
+                .path("id")
+                .asText()
+                .equals("r-2"));
+        assertThat(Json.parse(Files.readString(dir.resolve("drop.json")))
+                        .path("id")
+                        .asText())
+                .as("the removed handler ran no more")
+                .isEqualTo("r-1");
+
+        // a definition that cannot be made changes nothing
+        Files.writeString(config, "handlers:\n  - {name: keep, driver: java, handler: no.such.Handler}\n");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> server.reload(ServerConfig.load(config)))
+                .hasMessageContaining("handler keep");
+        assertThat(call("GET", "/v1/handlers", null, 200).path("handlers").findValuesAsText("name"))
+                .containsExactlyInAnyOrder("keep", "change", "new");
+    }
+
+    @Test
     void anHttpHandlerPostsTheEvent() throws Exception {
         List<String> got = new java.util.concurrent.CopyOnWriteArrayList<>();
         com.sun.net.httpserver.HttpServer receiver =
