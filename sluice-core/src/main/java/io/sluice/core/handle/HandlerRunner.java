@@ -13,6 +13,7 @@ import io.sluice.core.log.EventStore;
 import io.sluice.core.log.LiveEvents;
 import io.sluice.core.log.LogCursor;
 import io.sluice.core.log.OffsetOutOfRangeException;
+import io.sluice.core.log.ReaderLease;
 import io.sluice.core.log.StoredEvent;
 import java.time.Clock;
 import java.time.Duration;
@@ -80,6 +81,10 @@ final class HandlerRunner implements AutoCloseable {
     private volatile boolean running = true;
     private volatile long position;
     private volatile long checkpointed;
+    private final ReaderLease lease;
+    /** Whether this server runs the handler now (holds its lease). */
+    private volatile boolean leading;
+
     private long lastSave;
 
     HandlerRunner(
@@ -116,6 +121,7 @@ final class HandlerRunner implements AutoCloseable {
                     return at;
                 });
         this.checkpointed = position;
+        this.lease = new ReaderLease(store, reader, clock, ReaderLease.TERM);
         String name = definition.name();
         this.ok = register(Counter.builder("sluice.handler.runs")
                 .description("Handler runs, by outcome")
@@ -205,6 +211,27 @@ final class HandlerRunner implements AutoCloseable {
         LogCursor cursor = new LogCursor(store, live, position, e -> true, 8_192);
         try {
             while (running) {
+                // With several servers on one database, the one holding the lease runs the handler.
+                if (!lease.hold()) {
+                    if (leading) { // what it ran is saved only by whoever holds the lease now
+                        LOG.warn("{}: another server holds the handler's lease now; standing by", reader);
+                        leading = false;
+                    }
+                    Thread.sleep(lease.retry().toMillis());
+                    continue;
+                }
+                if (!leading) {
+                    leading = true;
+                    long at = store.checkpoint(reader)
+                            .map(EventStore.Checkpoint::offset)
+                            .orElse(position);
+                    if (at != position) { // another server ran it meanwhile: go on from its checkpoint
+                        cursor.close();
+                        position = at;
+                        checkpointed = at;
+                        cursor = new LogCursor(store, live, position, ev -> true, 8_192);
+                    }
+                }
                 StoredEvent e;
                 try {
                     e = cursor.next(Duration.ofMillis(100));
@@ -416,13 +443,14 @@ final class HandlerRunner implements AutoCloseable {
         }
         try {
             long target = safeCheckpoint();
-            if (target != checkpointed) {
+            if (leading && target != checkpointed) {
                 store.saveCheckpoint(reader, new EventStore.Checkpoint(target, null));
                 checkpointed = target;
             }
         } catch (RuntimeException e) {
             LOG.warn("{}: could not save the checkpoint on stopping: {}", reader, e.getMessage());
         }
+        lease.release();
         driver.close();
         meters.forEach(registry::remove);
     }

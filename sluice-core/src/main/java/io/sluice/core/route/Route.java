@@ -7,6 +7,7 @@ import io.sluice.core.log.EventStore;
 import io.sluice.core.log.LiveEvents;
 import io.sluice.core.log.LogCursor;
 import io.sluice.core.log.OffsetOutOfRangeException;
+import io.sluice.core.log.ReaderLease;
 import io.sluice.core.log.SqlStoreQueries;
 import io.sluice.core.log.StoredEvent;
 import java.time.Clock;
@@ -52,6 +53,10 @@ final class Route implements AutoCloseable {
     private volatile boolean running = true;
     private volatile long position;
     private volatile long checkpointed;
+    private final ReaderLease lease;
+    /** Whether this server routes for the output now (holds its lease). */
+    private volatile boolean leading;
+
     private long lastSave;
 
     Route(
@@ -81,6 +86,7 @@ final class Route implements AutoCloseable {
                     return head;
                 });
         this.checkpointed = position;
+        this.lease = new ReaderLease(store, reader, clock, ReaderLease.TERM);
         this.thread = Thread.ofPlatform()
                 .daemon()
                 .name("sluice-route-" + (output == null ? "-" : output))
@@ -133,7 +139,28 @@ final class Route implements AutoCloseable {
         LogCursor cursor = new LogCursor(store, live, position, e -> true, 8_192);
         try {
             while (running) {
-                runReplays();
+                runReplays(); // dead letters replayed through the API, on whichever server was asked
+                // With several servers on one database, the one holding the lease routes.
+                if (!lease.hold()) {
+                    if (leading) { // what it delivered is saved only by whoever holds the lease now
+                        LOG.warn("{}: another server holds the route's lease now; standing by", reader);
+                        leading = false;
+                    }
+                    Thread.sleep(lease.retry().toMillis());
+                    continue;
+                }
+                if (!leading) {
+                    leading = true;
+                    long at = store.checkpoint(reader)
+                            .map(EventStore.Checkpoint::offset)
+                            .orElse(position);
+                    if (at != position) { // another server routed meanwhile: go on from its checkpoint
+                        cursor.close();
+                        position = at;
+                        checkpointed = at;
+                        cursor = new LogCursor(store, live, position, ev -> true, 8_192);
+                    }
+                }
                 StoredEvent first;
                 try {
                     first = cursor.next(Duration.ofMillis(100));
@@ -177,10 +204,13 @@ final class Route implements AutoCloseable {
         } finally {
             cursor.close();
             try {
-                saveIfDue(true); // what was delivered before stopping is done
+                if (leading) {
+                    saveIfDue(true); // what was delivered before stopping is done
+                }
             } catch (RuntimeException e) {
                 LOG.warn("{}: could not save the checkpoint on stopping: {}", reader, e.getMessage());
             }
+            lease.release();
         }
     }
 

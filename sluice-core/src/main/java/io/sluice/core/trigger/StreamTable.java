@@ -76,7 +76,7 @@ final class StreamTable {
             for (Stream s : streams) {
                 ps.setLong(1, s.id);
                 ps.setString(2, s.trigger);
-                ps.setString(3, s.key);
+                ps.setString(3, storedKey(s.key));
                 ps.setString(4, Json.write(s.distinguishedBy));
                 ps.setString(5, s.state.wireName());
                 ps.setString(6, time(s.first));
@@ -189,7 +189,7 @@ final class StreamTable {
                                 rs.getLong(1),
                                 rs.getString(2),
                                 (ObjectNode) Json.parse(rs.getString(4)),
-                                rs.getString(3),
+                                keyOf(rs.getString(3)),
                                 counts.size());
                         s.state = Stream.State.of(rs.getString(5));
                         s.first = parse(rs.getString(6));
@@ -211,6 +211,20 @@ final class StreamTable {
                 return out;
             }
         });
+    }
+
+    /**
+     * A stream's key as stored: PostgreSQL's text cannot hold the NUL that separates the trigger's
+     * name from the distinguishing values in memory, so it is stored as the unit separator
+     * (U+001F), which the JSON of the values never holds unescaped.
+     */
+    static String storedKey(String key) {
+        return key.replace('\u0000', '\u001f');
+    }
+
+    /** A stored key as the engine keys streams in memory (rows from before either way). */
+    static String keyOf(String stored) {
+        return stored.replace('\u001f', '\u0000');
     }
 
     private static String time(LocalDateTime t) {

@@ -13,6 +13,7 @@ import io.sluice.core.log.EventStore;
 import io.sluice.core.log.LiveEvents;
 import io.sluice.core.log.LogCursor;
 import io.sluice.core.log.OffsetOutOfRangeException;
+import io.sluice.core.log.ReaderLease;
 import io.sluice.core.log.StoredEvent;
 import io.sluice.core.timex.TimeMatcher;
 import java.time.Clock;
@@ -91,6 +92,13 @@ public final class TriggerEngine implements AutoCloseable {
     private final PriorityQueue<Due> expireQueue = new PriorityQueue<>();
     private final Set<Stream> changed = new HashSet<>();
     private final ConcurrentLinkedQueue<Runnable> requests = new ConcurrentLinkedQueue<>();
+    /** Pipelines of streams found firing or expiring when loaded: they run again first. */
+    private final java.util.ArrayDeque<Runnable> resumes = new java.util.ArrayDeque<>();
+
+    private final ReaderLease lease;
+    /** Whether this server runs the triggers now (holds their lease). */
+    private volatile boolean leading;
+
     private final Map<String, Counter> fired = new ConcurrentHashMap<>();
     private final Counter eventsSeen;
     private final Counter eventsSkipped;
@@ -162,34 +170,8 @@ public final class TriggerEngine implements AutoCloseable {
             triggers.put(t.name(), t);
             t.debug().bindTo(meters, t.name());
         });
-        this.nextId = table.maxId() + 1;
-        for (Stream s : table.open()) {
-            open.put(s.id, s);
-            switch (s.state) {
-                case ACTIVE -> {
-                    active.put(s.key, s);
-                    schedule(s);
-                }
-                case FIRING, RETRY_FIRE -> requests.add(() -> fire(s));
-                case EXPIRING, RETRY_EXPIRE -> requests.add(() -> expire(s));
-                default -> {} // error states wait for a retry
-            }
-        }
-        openCount = open.size();
-        if (config.eventTime()) {
-            for (Stream s : open.values()) { // the clock resumes where the streams' events left it
-                if (s.last != null && (latest == null || s.last.isAfter(latest))) {
-                    latest = s.last;
-                }
-            }
-        }
-        this.position = store.checkpoint(READER)
-                .map(EventStore.Checkpoint::offset)
-                .orElseGet(() -> {
-                    long head = store.lastOffset();
-                    store.saveCheckpoint(READER, new EventStore.Checkpoint(head, null));
-                    return head;
-                });
+        this.lease = new ReaderLease(store, READER, clock, ReaderLease.TERM);
+        load();
         this.eventsSeen = Counter.builder("sluice.triggers.events")
                 .description("Events checked against the triggers")
                 .register(meters);
@@ -212,13 +194,82 @@ public final class TriggerEngine implements AutoCloseable {
         thread.start();
     }
 
+    /**
+     * Reads the open streams and the checkpoint from the store: at start, and when this server
+     * takes the triggers over from another one on the same database (whose streams moved on).
+     */
+    private void load() {
+        open.clear();
+        active.clear();
+        fireQueue.clear();
+        expireQueue.clear();
+        changed.clear();
+        resumes.clear();
+        this.nextId = table.maxId() + 1;
+        for (Stream s : table.open()) {
+            open.put(s.id, s);
+            switch (s.state) {
+                case ACTIVE -> {
+                    active.put(s.key, s);
+                    schedule(s);
+                }
+                case FIRING, RETRY_FIRE -> resumes.add(() -> fire(s)); // its pipeline runs again
+                case EXPIRING, RETRY_EXPIRE -> resumes.add(() -> expire(s));
+                default -> {} // error states wait for a retry
+            }
+        }
+        openCount = open.size();
+        latest = null;
+        if (config.eventTime()) {
+            for (Stream s : open.values()) { // the clock resumes where the streams' events left it
+                if (s.last != null && (latest == null || s.last.isAfter(latest))) {
+                    latest = s.last;
+                }
+            }
+        }
+        this.position = store.checkpoint(READER)
+                .map(EventStore.Checkpoint::offset)
+                .orElseGet(() -> {
+                    long head = store.lastOffset();
+                    store.saveCheckpoint(READER, new EventStore.Checkpoint(head, null));
+                    return head;
+                });
+    }
+
     // ------------------------------------------------------------------ the engine's thread
 
     private void run() {
-        LogCursor cursor = new LogCursor(store, live, position, e -> true, 8_192);
+        LogCursor cursor = null;
+        boolean loaded = true; // by the constructor
         try {
             while (running) {
+                // With several servers on one database, the one holding the lease runs the
+                // triggers; one that takes over reads the streams as the other left them.
+                if (!lease.hold()) {
+                    if (leading) {
+                        LOG.warn("triggers: another server holds the triggers' lease now; standing by");
+                        leading = false;
+                        loaded = false;
+                    }
+                    Thread.sleep(lease.retry().toMillis());
+                    continue;
+                }
+                if (!leading) {
+                    if (!loaded) {
+                        load();
+                        LOG.info("triggers: took over with {} open streams at offset {}", open.size(), position);
+                    }
+                    loaded = true;
+                    leading = true;
+                    if (cursor != null) {
+                        cursor.close();
+                    }
+                    cursor = new LogCursor(store, live, position, e -> true, 8_192);
+                }
                 Runnable r;
+                while ((r = resumes.poll()) != null) {
+                    r.run();
+                }
                 while ((r = requests.poll()) != null) {
                     r.run();
                 }
@@ -254,7 +305,9 @@ public final class TriggerEngine implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("triggers: stopped by an unexpected failure at offset {}; restart the server", position, e);
         } finally {
-            cursor.close();
+            if (cursor != null) {
+                cursor.close();
+            }
         }
     }
 
@@ -646,6 +699,10 @@ public final class TriggerEngine implements AutoCloseable {
      */
     public CompletableFuture<String> retry(long id) {
         CompletableFuture<String> result = new CompletableFuture<>();
+        if (!leading && store.shared()) {
+            result.complete("another server on the database runs the triggers now (it holds their lease): retry there");
+            return result;
+        }
         requests.add(() -> {
             Stream s = open.get(id);
             if (s == null || (s.state != Stream.State.ERROR && s.state != Stream.State.EXPIRE_ERROR)) {
@@ -698,6 +755,11 @@ public final class TriggerEngine implements AutoCloseable {
         this.listener = l;
     }
 
+    /** Whether this server runs the triggers now (on a shared store, the one holding their lease). */
+    public boolean leading() {
+        return leading;
+    }
+
     /** Streams not completed (active, firing, expiring, in error). */
     public int openStreams() {
         return openCount;
@@ -726,5 +788,6 @@ public final class TriggerEngine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        lease.release();
     }
 }
