@@ -193,16 +193,7 @@ public final class SluiceServer implements AutoCloseable {
                     System.err::println,
                     clock);
         } catch (IllegalArgumentException e) {
-            handlers.close();
-            if (triggers != null) {
-                triggers.close();
-            }
-            router.close();
-            log.close();
-            if (follower != null) {
-                follower.close();
-            }
-            store.close();
+            closeReaders(handlers, triggers, router, log, follower, store);
             throw new ConfigException(e.getMessage());
         }
         new FlowApi(flows).register(http);
@@ -251,16 +242,7 @@ public final class SluiceServer implements AutoCloseable {
             }
             http.stop();
             inputs.forEach(InputRunner::close);
-            handlers.close();
-            if (triggers != null) {
-                triggers.close();
-            }
-            router.close();
-            log.close();
-            if (follower != null) {
-                follower.close();
-            }
-            store.close();
+            closeReaders(handlers, triggers, router, log, follower, store);
             throw new IllegalStateException(failure, cause);
         }
         inputs.forEach(InputRunner::start);
@@ -387,6 +369,26 @@ public final class SluiceServer implements AutoCloseable {
         };
     }
 
+    /** Closes the readers, then the log and the store under them (readers first: they save checkpoints). */
+    private static void closeReaders(
+            Handlers handlers,
+            TriggerEngine triggers,
+            Router router,
+            EventLog log,
+            StoreFollower follower,
+            EventStore store) {
+        handlers.close();
+        if (triggers != null) {
+            triggers.close();
+        }
+        router.close();
+        log.close();
+        if (follower != null) {
+            follower.close();
+        }
+        store.close();
+    }
+
     /** Sluice's built-in pipeline handlers, by the names pipeline_handlers gives them. */
     public static Map<String, PipelineHandlers.Factory> pipelineBuiltIns(WinchesterConfig w) {
         return Map.of(
@@ -498,16 +500,7 @@ public final class SluiceServer implements AutoCloseable {
         }
         http.stop();
         retention.close();
-        handlers.close();
-        if (triggers != null) {
-            triggers.close();
-        }
-        router.close();
-        log.close();
-        if (follower != null) {
-            follower.close();
-        }
-        store.close();
+        closeReaders(handlers, triggers, router, log, follower, store);
         LOG.info("Sluice stopped");
     }
 }

@@ -11,7 +11,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +27,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -226,32 +224,7 @@ class CrashRecoveryTest {
 
     /** Starts a server process on port 0 and waits until it serves, reading its port from its log. */
     private Server start(Path dataDir) throws IOException {
-        Path log = logs.resolve("server-" + starts.incrementAndGet() + ".log");
-        Process process = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        "io.sluice.server.Main",
-                        "server",
-                        "--data",
-                        dataDir.toString(),
-                        "--port",
-                        "0")
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
-        int port = await("the server in " + log + " serving")
-                .atMost(Duration.ofSeconds(60))
-                .pollInterval(Duration.ofMillis(20))
-                .until(
-                        () -> {
-                            if (!process.isAlive()) {
-                                throw new AssertionError("the server stopped: " + Files.readString(log));
-                            }
-                            Matcher m = SERVING.matcher(Files.readString(log, StandardCharsets.UTF_8));
-                            return m.find() ? Integer.parseInt(m.group(1)) : 0;
-                        },
-                        p -> p > 0);
-        return new Server(process, port);
+        ServerProcess p = ServerProcess.start(logs, starts.incrementAndGet(), "--data", dataDir.toString());
+        return new Server(p.process(), p.port());
     }
 }

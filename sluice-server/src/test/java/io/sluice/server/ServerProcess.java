@@ -32,17 +32,25 @@ public final class ServerProcess implements AutoCloseable {
      * @param number which start this is, naming its log file
      */
     public static ServerProcess start(Path config, Path logDir, int number) throws IOException {
+        return start(logDir, number, "--config", config.toString());
+    }
+
+    /**
+     * Starts {@code sluice server ARGS --port 0} and waits until it serves.
+     *
+     * @param number which start this is, naming its log file
+     */
+    public static ServerProcess start(Path logDir, int number, String... serverArgs) throws IOException {
         Path log = logDir.resolve("server-" + number + ".log");
-        Process p = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        "io.sluice.server.Main",
-                        "server",
-                        "--config",
-                        config.toString(),
-                        "--port",
-                        "0")
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "io.sluice.server.Main",
+                "server"));
+        command.addAll(java.util.List.of(serverArgs));
+        command.addAll(java.util.List.of("--port", "0"));
+        Process p = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
@@ -59,6 +67,11 @@ public final class ServerProcess implements AutoCloseable {
                         },
                         found -> found > 0);
         return new ServerProcess(p, port);
+    }
+
+    /** The process itself. */
+    public Process process() {
+        return process;
     }
 
     /** The HTTP port it serves on. */

@@ -49,6 +49,12 @@ public interface ModuleContext {
     boolean running();
 
     /**
+     * Waits up to {@code timeout} for a stop to begin (an input module between reads, or pacing
+     * itself); returns whether one has.
+     */
+    boolean awaitStop(Duration timeout) throws InterruptedException;
+
+    /**
      * Says that something read at the flow's edge (a line, a message) cannot become an event: it
      * is logged as a warning with the reason and counted as rejected.
      */

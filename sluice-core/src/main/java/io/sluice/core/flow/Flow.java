@@ -102,6 +102,7 @@ public final class Flow implements AutoCloseable {
     private final CountDownLatch ended;
     private final CountDownLatch mainDone;
     private final CountDownLatch stopMetrics = new CountDownLatch(1);
+    private final CountDownLatch stopping = new CountDownLatch(1);
     private volatile boolean running;
     private volatile boolean started;
     private Thread metricThread;
@@ -281,6 +282,7 @@ public final class Flow implements AutoCloseable {
             return;
         }
         running = false;
+        stopping.countDown();
         try {
             if (!mainDone.await(definition.stopTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
                 long left = 0;
@@ -776,6 +778,11 @@ public final class Flow implements AutoCloseable {
         public void reject(String reason) {
             rejected.incrementAndGet();
             log(WARNING, "rejected: " + reason);
+        }
+
+        @Override
+        public boolean awaitStop(Duration timeout) throws InterruptedException {
+            return stopping.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
         }
 
         @Override

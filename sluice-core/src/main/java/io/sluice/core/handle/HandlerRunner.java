@@ -82,8 +82,6 @@ final class HandlerRunner implements AutoCloseable {
     private volatile long position;
     private volatile long checkpointed;
     private final ReaderLease lease;
-    /** Whether this server runs the handler now (holds its lease). */
-    private volatile boolean leading;
 
     private long lastSave;
 
@@ -211,26 +209,14 @@ final class HandlerRunner implements AutoCloseable {
         LogCursor cursor = new LogCursor(store, live, position, e -> true, 8_192);
         try {
             while (running) {
-                // With several servers on one database, the one holding the lease runs the handler.
-                if (!lease.hold()) {
-                    if (leading) { // what it ran is saved only by whoever holds the lease now
-                        LOG.warn("{}: another server holds the handler's lease now; standing by", reader);
-                        leading = false;
-                    }
-                    Thread.sleep(lease.retry().toMillis());
+                // With several servers on one database, the one holding the lease runs the
+                // handler; what a server standing by would have run is the holder's to save.
+                ReaderLease.Turn turn = lease.turn();
+                if (turn == ReaderLease.Turn.STAND_BY) {
                     continue;
                 }
-                if (!leading) {
-                    leading = true;
-                    long at = store.checkpoint(reader)
-                            .map(EventStore.Checkpoint::offset)
-                            .orElse(position);
-                    if (at != position) { // another server ran it meanwhile: go on from its checkpoint
-                        cursor.close();
-                        position = at;
-                        checkpointed = at;
-                        cursor = new LogCursor(store, live, position, ev -> true, 8_192);
-                    }
+                if (turn == ReaderLease.Turn.TOOK_OVER) {
+                    resumeFromCheckpoint(cursor); // another server may have run it meanwhile
                 }
                 StoredEvent e;
                 try {
@@ -265,6 +251,16 @@ final class HandlerRunner implements AutoCloseable {
                     e);
         } finally {
             cursor.close();
+        }
+    }
+
+    /** Goes on from the shared checkpoint, where the server that held the lease left it. */
+    private void resumeFromCheckpoint(LogCursor cursor) {
+        long at = store.checkpoint(reader).map(EventStore.Checkpoint::offset).orElse(position);
+        if (at != position) {
+            position = at;
+            checkpointed = at;
+            cursor.seek(at);
         }
     }
 
@@ -443,7 +439,7 @@ final class HandlerRunner implements AutoCloseable {
         }
         try {
             long target = safeCheckpoint();
-            if (leading && target != checkpointed) {
+            if (lease.leading() && target != checkpointed) {
                 store.saveCheckpoint(reader, new EventStore.Checkpoint(target, null));
                 checkpointed = target;
             }

@@ -102,10 +102,15 @@ public final class LogCursor implements AutoCloseable {
      * @return the offset it now continues after (the last deleted one)
      */
     public long skipToRetained() {
+        seek(Math.max(position, store.firstOffset() - 1));
+        return position;
+    }
+
+    /** Goes on after {@code offset} instead (a checkpoint another server saved). */
+    public void seek(long offset) {
         close();
         pending.clear();
-        position = Math.max(position, store.firstOffset() - 1);
-        return position;
+        position = offset;
     }
 
     @Override

@@ -35,6 +35,41 @@ public final class ReaderLease {
     private final Duration term;
     private long knownUntil;
     private boolean held;
+    private volatile boolean leading;
+
+    /** What a reader does on a turn of its loop. */
+    public enum Turn {
+        /** Run as on the last turn. */
+        RUN,
+        /** Run, after reading its state again: this server has just taken the reader (over). */
+        TOOK_OVER,
+        /** Do nothing: another server runs the reader (this turn waited a while). */
+        STAND_BY
+    }
+
+    /**
+     * One turn of a reader's loop: whether to run, or to stand by (then after waiting {@link
+     * #retry}, so the loop does not spin), or to run after reading its state again.
+     */
+    public Turn turn() throws InterruptedException {
+        boolean was = leading;
+        if (!hold()) {
+            if (was) {
+                org.slf4j.LoggerFactory.getLogger(ReaderLease.class)
+                        .warn("{}: another server holds the lease now; standing by", reader);
+            }
+            leading = false;
+            Thread.sleep(retry().toMillis()); // waiting for the lease: nothing to wake up for
+            return Turn.STAND_BY;
+        }
+        leading = true;
+        return was ? Turn.RUN : Turn.TOOK_OVER;
+    }
+
+    /** Whether the last turn ran the reader here. */
+    public boolean leading() {
+        return leading;
+    }
 
     /**
      * @param reader the reader's name (its checkpoint's)
@@ -93,6 +128,7 @@ public final class ReaderLease {
 
     /** Gives the lease up (a clean stop), so that a server standing by takes over at once. */
     public void release() {
+        leading = false;
         if (!store.shared() || !held) {
             return;
         }

@@ -54,8 +54,6 @@ final class Route implements AutoCloseable {
     private volatile long position;
     private volatile long checkpointed;
     private final ReaderLease lease;
-    /** Whether this server routes for the output now (holds its lease). */
-    private volatile boolean leading;
 
     private long lastSave;
 
@@ -140,26 +138,14 @@ final class Route implements AutoCloseable {
         try {
             while (running) {
                 runReplays(); // dead letters replayed through the API, on whichever server was asked
-                // With several servers on one database, the one holding the lease routes.
-                if (!lease.hold()) {
-                    if (leading) { // what it delivered is saved only by whoever holds the lease now
-                        LOG.warn("{}: another server holds the route's lease now; standing by", reader);
-                        leading = false;
-                    }
-                    Thread.sleep(lease.retry().toMillis());
+                // With several servers on one database, the one holding the lease routes; what a
+                // server standing by would have delivered is the holder's to save.
+                ReaderLease.Turn turn = lease.turn();
+                if (turn == ReaderLease.Turn.STAND_BY) {
                     continue;
                 }
-                if (!leading) {
-                    leading = true;
-                    long at = store.checkpoint(reader)
-                            .map(EventStore.Checkpoint::offset)
-                            .orElse(position);
-                    if (at != position) { // another server routed meanwhile: go on from its checkpoint
-                        cursor.close();
-                        position = at;
-                        checkpointed = at;
-                        cursor = new LogCursor(store, live, position, ev -> true, 8_192);
-                    }
+                if (turn == ReaderLease.Turn.TOOK_OVER) {
+                    resumeFromCheckpoint(cursor); // another server may have routed meanwhile
                 }
                 StoredEvent first;
                 try {
@@ -204,13 +190,23 @@ final class Route implements AutoCloseable {
         } finally {
             cursor.close();
             try {
-                if (leading) {
+                if (lease.leading()) {
                     saveIfDue(true); // what was delivered before stopping is done
                 }
             } catch (RuntimeException e) {
                 LOG.warn("{}: could not save the checkpoint on stopping: {}", reader, e.getMessage());
             }
             lease.release();
+        }
+    }
+
+    /** Goes on from the shared checkpoint, where the server that held the lease left it. */
+    private void resumeFromCheckpoint(LogCursor cursor) {
+        long at = store.checkpoint(reader).map(EventStore.Checkpoint::offset).orElse(position);
+        if (at != position) {
+            position = at;
+            checkpointed = at;
+            cursor.seek(at);
         }
     }
 

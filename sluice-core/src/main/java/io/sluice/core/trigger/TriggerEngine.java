@@ -96,8 +96,6 @@ public final class TriggerEngine implements AutoCloseable {
     private final java.util.ArrayDeque<Runnable> resumes = new java.util.ArrayDeque<>();
 
     private final ReaderLease lease;
-    /** Whether this server runs the triggers now (holds their lease). */
-    private volatile boolean leading;
 
     private final Map<String, Counter> fired = new ConcurrentHashMap<>();
     private final Counter eventsSeen;
@@ -239,33 +237,25 @@ public final class TriggerEngine implements AutoCloseable {
     // ------------------------------------------------------------------ the engine's thread
 
     private void run() {
-        LogCursor cursor = null;
-        boolean loaded = true; // by the constructor
+        LogCursor cursor = new LogCursor(store, live, position, e -> true, 8_192);
+        boolean fresh = true; // the constructor has just loaded the streams
         try {
             while (running) {
                 // With several servers on one database, the one holding the lease runs the
                 // triggers; one that takes over reads the streams as the other left them.
-                if (!lease.hold()) {
-                    if (leading) {
-                        LOG.warn("triggers: another server holds the triggers' lease now; standing by");
-                        leading = false;
-                        loaded = false;
-                    }
-                    Thread.sleep(lease.retry().toMillis());
+                ReaderLease.Turn turn = lease.turn();
+                if (turn == ReaderLease.Turn.STAND_BY) {
+                    fresh = false; // the holder moves the streams on meanwhile
                     continue;
                 }
-                if (!leading) {
-                    if (!loaded) {
+                if (turn == ReaderLease.Turn.TOOK_OVER) {
+                    if (!fresh) {
                         load();
                         LOG.info("triggers: took over with {} open streams at offset {}", open.size(), position);
                     }
-                    loaded = true;
-                    leading = true;
-                    if (cursor != null) {
-                        cursor.close();
-                    }
-                    cursor = new LogCursor(store, live, position, e -> true, 8_192);
+                    cursor.seek(position);
                 }
+                fresh = false;
                 Runnable r;
                 while ((r = resumes.poll()) != null) {
                     r.run();
@@ -282,7 +272,7 @@ public final class TriggerEngine implements AutoCloseable {
                             "triggers: events {} to {} were deleted by retention before the triggers read them",
                             position + 1,
                             gapEnd);
-                    position = gapEnd;
+                    advance(gapEnd);
                     continue;
                 }
                 if (first != null) {
@@ -295,7 +285,7 @@ public final class TriggerEngine implements AutoCloseable {
                     for (StoredEvent ev : batch) {
                         add(ev);
                     }
-                    position = batch.getLast().offset();
+                    advance(batch.getLast().offset());
                     saveChanged(true);
                 }
                 runDue();
@@ -305,9 +295,7 @@ public final class TriggerEngine implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("triggers: stopped by an unexpected failure at offset {}; restart the server", position, e);
         } finally {
-            if (cursor != null) {
-                cursor.close();
-            }
+            cursor.close();
         }
     }
 
@@ -555,6 +543,12 @@ public final class TriggerEngine implements AutoCloseable {
                     LOG.warn("triggers: rollback of {} failed: {}", h.getClass().getSimpleName(), re.toString());
                 }
             }
+            if (e instanceof InterruptedException || !running) {
+                // the server is stopping, not the pipeline failing: the stream stays firing (or
+                // expiring) and its pipeline runs again, here at the next start or on the server
+                // that takes the triggers over
+                throw new InterruptedException("stopping");
+            }
             return "pipeline " + pipeline.name() + ": " + e;
         }
         for (PipelineHandler h : made) {
@@ -699,7 +693,7 @@ public final class TriggerEngine implements AutoCloseable {
      */
     public CompletableFuture<String> retry(long id) {
         CompletableFuture<String> result = new CompletableFuture<>();
-        if (!leading && store.shared()) {
+        if (!lease.leading() && store.shared()) {
             result.complete("another server on the database runs the triggers now (it holds their lease): retry there");
             return result;
         }
@@ -757,7 +751,7 @@ public final class TriggerEngine implements AutoCloseable {
 
     /** Whether this server runs the triggers now (on a shared store, the one holding their lease). */
     public boolean leading() {
-        return leading;
+        return lease.leading();
     }
 
     /** Streams not completed (active, firing, expiring, in error). */
@@ -772,6 +766,35 @@ public final class TriggerEngine implements AutoCloseable {
             n += (long) c.count();
         }
         return n;
+    }
+
+    private final Object moved = new Object();
+
+    /** The engine has read through {@code offset} (and handled what it made due). */
+    private void advance(long offset) {
+        position = offset;
+        synchronized (moved) {
+            moved.notifyAll();
+        }
+    }
+
+    /**
+     * Waits until the engine has read through {@code offset}, or the timeout passes.
+     *
+     * @return whether it has
+     */
+    public boolean awaitPosition(long offset, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (moved) {
+            while (position < offset) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(moved, left);
+            }
+        }
+        return true;
     }
 
     /** The offset of the last event read. */

@@ -102,8 +102,8 @@ class FlowTest {
                 ctx.submit(FlowEvent.of(Json.nodes().numberNode(i)).settleWith(s));
                 s.release();
             }
-            while (ctx.running()) {
-                Thread.sleep(5);
+            while (!ctx.awaitStop(Duration.ofMinutes(1))) {
+                // the flow runs until the test stops it
             }
         }
     }
@@ -151,7 +151,8 @@ class FlowTest {
                 throw new RuntimeException(e);
             }
         });
-        Thread.sleep(100); // the put must still be waiting: nothing was taken
+        // the put is parked in the full queue, and stays parked: nothing was taken
+        await().atMost(Duration.ofSeconds(5)).until(() -> blocked.getState() == Thread.State.WAITING);
         assertThat(putAt.get()).isZero();
         assertThat(blocked.isAlive()).isTrue();
         long takenAt = System.nanoTime();
@@ -188,19 +189,21 @@ class FlowTest {
                   - c.outbox -> slow.inbox
                 """);
         flow.start();
-        int maxWaiting = 0;
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1_500);
-        while (System.nanoTime() < deadline) {
-            for (FlowQueue q : flow.queues()) {
-                maxWaiting = Math.max(maxWaiting, q.size());
-            }
-            Thread.sleep(10);
-        }
+        // the queues' sizes sampled while the slow module takes 300 events (about 0.6 s)
+        AtomicInteger maxWaiting = new AtomicInteger();
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(10))
+                .until(() -> {
+                    for (FlowQueue q : flow.queues()) {
+                        maxWaiting.accumulateAndGet(q.size(), Math::max);
+                    }
+                    return flow.modules().get("slow").hits() >= 300;
+                });
         long produced = flow.queues().get(0).stats().inTotal();
         long consumed = flow.modules().get("slow").hits();
         flow.stop();
         // four queues of 20, plus at most a queue's worth in each consumer's hands
-        assertThat(maxWaiting).isLessThanOrEqualTo(20);
+        assertThat(maxWaiting.get()).isLessThanOrEqualTo(20);
         assertThat(consumed).isBetween(100L, 1_500L);
         assertThat(produced - consumed)
                 .as("the source made only what the queues hold beyond what the slow module took")
@@ -262,17 +265,22 @@ class FlowTest {
         assertThat(seen("z")).hasSize(10);
     }
 
-    @Test
-    void tippingBucketFlushesOnCount() throws Exception {
-        Flow flow = flow("""
+    /** {@code count} settled events into a tipping bucket with these arguments, flushed into {@code out}. */
+    private Flow bucketFlow(int count, String bucketArguments) throws Exception {
+        return flow("""
                 modules:
-                  source: {module: settled, arguments: {count: 10}}
-                  bucket: {module: tippingbucket, arguments: {events: 3}}
+                  source: {module: settled, arguments: {count: %d}}
+                  bucket: {module: tippingbucket, arguments: %s}
                   out: {module: collect}
                 routingtable:
                   - source.outbox -> bucket.inbox
                   - bucket.outbox -> out.inbox
-                """);
+                """.formatted(count, bucketArguments));
+    }
+
+    @Test
+    void tippingBucketFlushesOnCount() throws Exception {
+        Flow flow = bucketFlow(10, "{events: 3}");
         flow.start();
         await().atMost(Duration.ofSeconds(5)).until(() -> seen("out").size() == 3);
         assertThat(seen("out")).extracting(e -> e.data().size()).containsExactly(3, 3, 3);
@@ -286,15 +294,7 @@ class FlowTest {
 
     @Test
     void tippingBucketFlushesOnSize() throws Exception {
-        Flow flow = flow("""
-                modules:
-                  source: {module: settled, arguments: {count: 10}}
-                  bucket: {module: tippingbucket, arguments: {size: 4}}
-                  out: {module: collect}
-                routingtable:
-                  - source.outbox -> bucket.inbox
-                  - bucket.outbox -> out.inbox
-                """);
+        Flow flow = bucketFlow(10, "{size: 4}");
         flow.start();
         // 0..9 are one byte of JSON each: every fourth byte tips the bucket
         await().atMost(Duration.ofSeconds(5)).until(() -> seen("out").size() == 2);
@@ -304,15 +304,7 @@ class FlowTest {
 
     @Test
     void tippingBucketFlushesOnAgeWhileRunning() throws Exception {
-        Flow flow = flow("""
-                modules:
-                  source: {module: settled, arguments: {count: 2}}
-                  bucket: {module: tippingbucket, arguments: {age: 300ms, events: 100}}
-                  out: {module: collect}
-                routingtable:
-                  - source.outbox -> bucket.inbox
-                  - bucket.outbox -> out.inbox
-                """);
+        Flow flow = bucketFlow(2, "{age: 300ms, events: 100}");
         long started = System.nanoTime();
         flow.start();
         await().atMost(Duration.ofSeconds(5)).until(() -> seen("out").size() == 1);

@@ -10,6 +10,7 @@ import io.sluice.core.distill.Distiller;
 import io.sluice.core.log.EventLog;
 import io.sluice.core.log.LiveEvents;
 import io.sluice.core.log.StoredEvent;
+import io.sluice.core.timex.DrivenClock;
 import io.sluice.core.trigger.DefinitionException;
 import io.sluice.core.trigger.PipelineHandlers;
 import io.sluice.core.trigger.Traits;
@@ -22,11 +23,9 @@ import io.sluice.store.sqlite.SqliteEventStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -222,30 +221,6 @@ public final class DefinitionTests {
         return results;
     }
 
-    /** A clock the case moves. */
-    private static final class SimulatedClock extends Clock {
-        volatile Instant now;
-
-        SimulatedClock(Instant start) {
-            this.now = start;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
     private record Finished(String trigger, ObjectNode distinguishedBy, boolean fired, String error) {}
 
     private Result runCase(JsonNode c, String at) throws Exception {
@@ -255,7 +230,7 @@ public final class DefinitionTests {
         if (start == null) {
             start = first.isEmpty() ? Instant.parse("2000-01-01T00:00:00Z") : timeOf(first.getFirst());
         }
-        SimulatedClock clock = new SimulatedClock(start);
+        DrivenClock clock = new DrivenClock(start);
         Path dir = Files.createTempDirectory("sluice-test");
         SqliteEventStore store = SqliteEventStore.open(dir, clock);
         EventLog log = new EventLog(
@@ -282,7 +257,7 @@ public final class DefinitionTests {
             if (steps != null) {
                 for (int s = 0; s < steps.size(); s++) {
                     Step step = step(steps.get(s), at + ".steps[" + s + "]");
-                    clock.now = clock.now.plus(step.advance());
+                    clock.advance(step.advance());
                     feed(step.events(), clock, log, engine, given);
                 }
             }
@@ -318,12 +293,12 @@ public final class DefinitionTests {
 
     /** Appends events one at a time, the clock moved to each one's time if later, and waits for the engine. */
     private static void feed(
-            List<ObjectNode> events, SimulatedClock clock, EventLog log, TriggerEngine engine, Set<String> given)
+            List<ObjectNode> events, DrivenClock clock, EventLog log, TriggerEngine engine, Set<String> given)
             throws Exception {
         for (ObjectNode e : events) {
             Instant t = timeOf(e);
-            if (t.isAfter(clock.now)) {
-                clock.now = t;
+            if (t.isAfter(clock.instant())) {
+                clock.set(t);
             }
             var r = log.append(List.of(e)).get();
             given.addAll(r.ids());
@@ -344,12 +319,8 @@ public final class DefinitionTests {
     }
 
     private static void settle(TriggerEngine engine, long offset) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (engine.position() < offset) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the trigger engine did not read offset " + offset + " within 60 s");
-            }
-            Thread.sleep(1);
+        if (!engine.awaitPosition(offset, Duration.ofSeconds(60))) {
+            throw new IllegalStateException("the trigger engine did not read offset " + offset + " within 60 s");
         }
     }
 

@@ -19,6 +19,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -161,19 +162,18 @@ final class ReplayCommand implements java.util.concurrent.Callable<Integer> {
                     err.flush();
                 }
             }
-            long end = store.lastOffset();
-            while (engine.position() < end) {
-                Thread.sleep(5);
-            }
-            // the clock stops at the last event: what is due by then has run
+            // once the engine has read this, it has read everything and run what came due
             long tick = log.append(
                             List.of(
                                     Json.parse(
                                             "{\"message_id\":\"replay-end\",\"event_type\":\"sluice.replay.end\",\"timestamp\":\"2000-01-01T00:00:00Z\"}")))
                     .get()
                     .lastOffset();
-            while (engine.position() < tick) {
-                Thread.sleep(5);
+            while (!engine.awaitPosition(tick, Duration.ofSeconds(1))) {
+                if (terminal) {
+                    err.printf("\rtriggers at offset %,d of %,d", engine.position(), tick);
+                    err.flush();
+                }
             }
             if (terminal) {
                 err.println();

@@ -75,6 +75,10 @@ public final class ConnectorModules {
     static final class SourceModule implements InputModule {
         private final Source source;
         private final Deque<Pending> inOrder = new ArrayDeque<>();
+        /** Notified as messages settle, for the wait on a stop. */
+        private final Object settledSignal = new Object();
+
+        private volatile boolean draining;
 
         SourceModule(Source source) {
             this.source = source;
@@ -101,11 +105,17 @@ public final class ConnectorModules {
                 }
                 // a stop: what is in the flow drains; acknowledge it as it settles, for a while
                 long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-                while (!inOrder.isEmpty() && System.nanoTime() < deadline) {
-                    ackSettled();
-                    Thread.sleep(10);
-                }
+                draining = true;
                 ackSettled();
+                while (!inOrder.isEmpty() && System.nanoTime() < deadline) {
+                    synchronized (settledSignal) {
+                        if (!inOrder.peekFirst().settled) {
+                            java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(
+                                    settledSignal, Math.max(1, deadline - System.nanoTime()));
+                        }
+                    }
+                    ackSettled();
+                }
             } finally {
                 source.close();
             }
@@ -129,7 +139,14 @@ public final class ConnectorModules {
             }
             Pending p = new Pending(r);
             inOrder.add(p);
-            Settlement s = Settlement.of(() -> p.settled = true);
+            Settlement s = Settlement.of(() -> {
+                p.settled = true;
+                if (draining) { // only a stop waits for settlements
+                    synchronized (settledSignal) {
+                        settledSignal.notifyAll();
+                    }
+                }
+            });
             try {
                 ctx.submit(FlowEvent.wrap(doc).settleWith(s));
             } finally {

@@ -11,6 +11,7 @@ import io.sluice.api.Json;
 import io.sluice.core.distill.Distiller;
 import io.sluice.core.log.EventLog;
 import io.sluice.core.log.LiveEvents;
+import io.sluice.core.timex.DrivenClock;
 import io.sluice.core.trigger.PipelineHandlers;
 import io.sluice.core.trigger.Traits;
 import io.sluice.core.trigger.TriggerEngine;
@@ -99,8 +100,7 @@ class EventTimeReplayTest {
                         + " usage: winchester.pipeline_handler:UsageHandler}\n"
                         + (eventTime ? "sluice: {time: event}\n" : ""));
         Distiller distiller = Distiller.load(here.resolve("event_definitions.yaml"), false, Clock.systemUTC());
-        TriggerEngineTest.DrivenClock clock = new TriggerEngineTest.DrivenClock(
-                time(distiller, feed.getFirst()).toInstant(ZoneOffset.UTC));
+        DrivenClock clock = new DrivenClock(time(distiller, feed.getFirst()).toInstant(ZoneOffset.UTC));
         SqliteEventStore store = SqliteEventStore.open(here.resolve("data"), clock);
         EventLog log = new EventLog(
                 store, Envelope.WINCHESTER, clock, () -> UUID.randomUUID().toString(), new SimpleMeterRegistry());
@@ -129,11 +129,11 @@ class EventTimeReplayTest {
                 settle(engine, store);
             } else {
                 for (ObjectNode n : feed) { // the wall clock moved to each notification as it comes
-                    clock.now = time(distiller, n).toInstant(ZoneOffset.UTC);
+                    clock.set(time(distiller, n).toInstant(ZoneOffset.UTC));
                     log.append(List.of(n.deepCopy())).get();
                     settle(engine, store);
                 }
-                clock.now = end.toInstant(ZoneOffset.UTC);
+                clock.set(end.toInstant(ZoneOffset.UTC));
                 log.append(List.of(tick)).get();
                 settle(engine, store);
             }

@@ -11,6 +11,7 @@ import io.sluice.core.distill.Distiller;
 import io.sluice.core.log.EventLog;
 import io.sluice.core.log.LiveEvents;
 import io.sluice.core.log.StoredEvent;
+import io.sluice.core.timex.DrivenClock;
 import io.sluice.core.trigger.PipelineHandlers;
 import io.sluice.core.trigger.Traits;
 import io.sluice.core.trigger.TriggerEngine;
@@ -50,8 +51,7 @@ class NotigenSandboxTest {
     @TempDir
     Path dir;
 
-    private final TriggerEngineTest.DrivenClock clock =
-            new TriggerEngineTest.DrivenClock(Instant.parse("2014-08-01T00:00:00Z"));
+    private final DrivenClock clock = new DrivenClock(Instant.parse("2014-08-01T00:00:00Z"));
     private final Notifications notigen = Notifications.load();
     private SqliteEventStore store;
     private EventLog log;
@@ -217,7 +217,7 @@ class NotigenSandboxTest {
         for (Operation op : ops) {
             send(op.notifications());
         }
-        clock.now = Instant.parse("2014-08-02T06:00:00Z"); // the days are over; nothing has expired
+        clock.set(Instant.parse("2014-08-02T06:00:00Z")); // the days are over; nothing has expired
         settle();
         for (Operation op : ops) {
             List<JsonNode> s = streamsOf(op.instance(), op.day());
@@ -268,14 +268,14 @@ class NotigenSandboxTest {
                 .max(LocalDateTime::compareTo)
                 .orElseThrow();
         // expiration: "$last + 2d"
-        clock.now = last.plusDays(2).minusSeconds(1).toInstant(ZoneOffset.UTC);
+        clock.set(last.plusDays(2).minusSeconds(1).toInstant(ZoneOffset.UTC));
         log.append(List.of(io.sluice.api.Json.parse(
                         "{\"message_id\":\"tick-1\",\"event_type\":\"tick\",\"timestamp\":\"2014-08-01T00:00:00Z\"}")))
                 .get();
         settle();
         assertThat(streamsOf(op.instance(), op.day()).get(0).path("state").asText())
                 .isEqualTo("active");
-        clock.now = last.plusDays(2).plusSeconds(1).toInstant(ZoneOffset.UTC);
+        clock.set(last.plusDays(2).plusSeconds(1).toInstant(ZoneOffset.UTC));
         log.append(List.of(io.sluice.api.Json.parse(
                         "{\"message_id\":\"tick-2\",\"event_type\":\"tick\",\"timestamp\":\"2014-08-01T00:00:00Z\"}")))
                 .get();

@@ -9,17 +9,15 @@ import io.sluice.api.Envelope;
 import io.sluice.api.Json;
 import io.sluice.core.log.EventLog;
 import io.sluice.core.log.LiveEvents;
+import io.sluice.core.timex.DrivenClock;
 import io.sluice.core.trigger.PipelineHandlers;
 import io.sluice.core.trigger.TriggerEngine;
 import io.sluice.core.trigger.WinchesterConfig;
 import io.sluice.store.sqlite.SqliteEventStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,30 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
 class TriggerEngineTest {
     @TempDir
     Path dir;
-
-    /** A clock the test moves. */
-    static final class DrivenClock extends Clock {
-        volatile Instant now;
-
-        DrivenClock(Instant start) {
-            this.now = start;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     private final DrivenClock clock = new DrivenClock(Instant.parse("2014-08-01T12:00:00Z"));
     private SqliteEventStore store;
@@ -254,10 +228,10 @@ class TriggerEngineTest {
         JsonNode s = streams("active").get(0);
         // $last + 2d, from the last event's time
         assertThat(s.path("expire_timestamp").asText()).isEqualTo("2014-08-03T10:05Z");
-        clock.now = Instant.parse("2014-08-03T10:04:59Z");
+        clock.set(Instant.parse("2014-08-03T10:04:59Z"));
         settle();
         assertThat(streams("active")).hasSize(1);
-        clock.now = Instant.parse("2014-08-03T10:05:00Z");
+        clock.set(Instant.parse("2014-08-03T10:05:00Z"));
         await().atMost(Duration.ofSeconds(10)).until(() -> streams("completed").size() == 1);
         assertThat(Recording.CALLS).contains("verify.handle test_trigger", "verify.commit");
         await().atMost(Duration.ofSeconds(10))

@@ -20,7 +20,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
 
 /** Modules at a flow's edges: test events, files, stdout. */
 final class Io {
@@ -52,9 +51,9 @@ final class Io {
                 ctx.submit(FlowEvent.of(message.deepCopy()));
                 if (!interval.isZero()) {
                     next += interval.toNanos();
-                    long wait;
-                    while ((wait = next - System.nanoTime()) > 0 && ctx.running()) {
-                        LockSupport.parkNanos(Math.min(wait, 100_000_000L));
+                    long wait = next - System.nanoTime();
+                    if (wait > 0 && ctx.awaitStop(Duration.ofNanos(wait))) {
+                        return;
                     }
                 }
             }
@@ -86,10 +85,9 @@ final class Io {
                 while (ctx.running()) {
                     String line = in.readLine();
                     if (line == null) {
-                        if (!follow) {
-                            return;
+                        if (!follow || ctx.awaitStop(Duration.ofMillis(100))) {
+                            return; // the end, or a stop while waiting for the file to grow
                         }
-                        Thread.sleep(100);
                         continue;
                     }
                     lineNo++;
