@@ -46,6 +46,12 @@ public final class Stream {
     String lastError;
     int attempts;
     boolean dirty = true;
+    /** The server whose pipeline worker runs the stream now (a claim), or null. */
+    String claimedBy;
+    /** The server that last ran the stream's pipeline, or null. */
+    String ranBy;
+    /** With automatic retry, when a stream in error runs again; null: not scheduled. */
+    java.time.Instant retryAt;
 
     Stream(long id, String trigger, ObjectNode distinguishedBy, String key, int fireCriteria) {
         this.id = id;
@@ -95,6 +101,15 @@ public final class Stream {
             o.put("last_error", lastError);
         }
         o.put("attempts", attempts);
+        if (claimedBy != null) {
+            o.put("claimed_by", claimedBy);
+        }
+        if (ranBy != null) {
+            o.put(fireAt == null ? "expired_by" : "fired_by", ranBy); // a stream fires once ready, else expires
+        }
+        if (retryAt != null) {
+            o.put("retry_at", retryAt.toString());
+        }
         return o;
     }
 

@@ -36,7 +36,199 @@ final class StreamTable {
                         + " attempts INTEGER NOT NULL)");
                 s.executeUpdate("CREATE INDEX IF NOT EXISTS trigger_streams_state ON trigger_streams(state, id)");
             }
+            // the pipeline workers' columns, added to tables made before them
+            addColumn(c, "claimed_by", "TEXT");
+            addColumn(c, "claim_expires", "BIGINT");
+            addColumn(c, "ran_by", "TEXT");
+            addColumn(c, "retry_at", "BIGINT");
             return null;
+        });
+    }
+
+    private static void addColumn(Connection c, String column, String type) throws SQLException {
+        for (String table : new String[] {"trigger_streams", "TRIGGER_STREAMS"}) {
+            try (ResultSet rs = c.getMetaData().getColumns(null, null, table, null)) {
+                while (rs.next()) {
+                    if (rs.getString("COLUMN_NAME").equalsIgnoreCase(column)) {
+                        return;
+                    }
+                }
+            }
+        }
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("ALTER TABLE trigger_streams ADD COLUMN " + column + " " + type);
+        }
+    }
+
+    /** The states of a stream handed to the pipeline workers and not settled yet. */
+    private static final String RUNNING = "('firing','expiring','retry_fire','retry_expire')";
+
+    /**
+     * Claims up to {@code limit} streams for {@code owner}'s pipeline worker, oldest first:
+     * streams handed over (firing, expiring) or to retry that no live claim holds, and with
+     * automatic retry, streams in error whose retry time has come (they become retry_fire or
+     * retry_expire). Each claim counts as an attempt. On PostgreSQL the rows are locked with
+     * {@code SKIP LOCKED}, so servers claiming at once take different streams.
+     */
+    List<Stream> claim(String owner, long nowMillis, long until, int limit, boolean retries) {
+        String where = "(state IN " + RUNNING + " AND (claim_expires IS NULL OR claim_expires < ?))"
+                + (retries ? " OR (state IN ('error','expire_error') AND retry_at IS NOT NULL AND retry_at <= ?)" : "");
+        String lock = store.dialect() == EventStore.Dialect.POSTGRES ? " FOR UPDATE SKIP LOCKED" : "";
+        return store.transaction("claiming due trigger streams", c -> {
+            List<Long> ids = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT id FROM trigger_streams WHERE " + where + " ORDER BY id LIMIT ?" + lock)) {
+                int i = 1;
+                ps.setLong(i++, nowMillis);
+                if (retries) {
+                    ps.setLong(i++, nowMillis);
+                }
+                ps.setInt(i, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getLong(1));
+                    }
+                }
+            }
+            if (ids.isEmpty()) {
+                return List.of();
+            }
+            try (PreparedStatement up =
+                    c.prepareStatement("UPDATE trigger_streams SET claimed_by = ?, claim_expires = ?,"
+                            + " attempts = attempts + 1, retry_at = NULL, state = CASE state WHEN 'error' THEN 'retry_fire'"
+                            + " WHEN 'expire_error' THEN 'retry_expire' ELSE state END WHERE id = ?")) {
+                for (long id : ids) {
+                    up.setString(1, owner);
+                    up.setLong(2, until);
+                    up.setLong(3, id);
+                    up.addBatch();
+                }
+                up.executeBatch();
+            }
+            return read(c, ids);
+        });
+    }
+
+    /**
+     * Claims one stream in error to run again now ({@code POST /v1/streams/ID/retry}).
+     *
+     * @return the claimed stream, or null when it is not in error (or another server runs it)
+     */
+    Stream claimForRetry(long id, String owner, long nowMillis, long until) {
+        return store.transaction("claiming a stream to retry", c -> {
+            try (PreparedStatement up = c.prepareStatement(
+                    "UPDATE trigger_streams SET claimed_by = ?, claim_expires = ?,"
+                            + " attempts = attempts + 1, retry_at = NULL,"
+                            + " state = CASE state WHEN 'error' THEN 'retry_fire' ELSE 'retry_expire' END"
+                            + " WHERE id = ? AND state IN ('error','expire_error') AND (claim_expires IS NULL OR claim_expires < ?)")) {
+                up.setString(1, owner);
+                up.setLong(2, until);
+                up.setLong(3, id);
+                up.setLong(4, nowMillis);
+                if (up.executeUpdate() == 0) {
+                    return null;
+                }
+            }
+            List<Stream> got = read(c, List.of(id));
+            return got.isEmpty() ? null : got.getFirst();
+        });
+    }
+
+    /** Extends {@code owner}'s claims on these streams (a pipeline worker still running them). */
+    void renew(String owner, Collection<Long> ids, long until) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        store.transaction("renewing stream claims", c -> {
+            try (PreparedStatement up = c.prepareStatement(
+                    "UPDATE trigger_streams SET claim_expires = ? WHERE id = ? AND claimed_by = ?")) {
+                for (long id : ids) {
+                    up.setLong(1, until);
+                    up.setLong(2, id);
+                    up.setString(3, owner);
+                    up.addBatch();
+                }
+                up.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Gives claims up unsettled (a stopping server), so that another server's worker, or this
+     * one's after a restart, runs them at once rather than after the claim's term.
+     */
+    void release(String owner, Collection<Long> ids) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        store.transaction("releasing stream claims", c -> {
+            try (PreparedStatement up = c.prepareStatement(
+                    "UPDATE trigger_streams SET claim_expires = 0 WHERE id = ? AND claimed_by = ?")) {
+                for (long id : ids) {
+                    up.setLong(1, id);
+                    up.setString(2, owner);
+                    up.addBatch();
+                }
+                up.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Settles a claimed stream after its pipeline ran: its new state, error and retry time, who
+     * ran it; deleted instead when completed and {@code purge}.
+     *
+     * @return false when the claim was no longer {@code owner}'s (it expired and another server
+     *     took the stream): nothing is written
+     */
+    boolean settle(Stream s, String owner, boolean purge) {
+        return store.transaction("settling a trigger stream", c -> {
+            if (purge && s.state == Stream.State.COMPLETED) {
+                try (PreparedStatement ps =
+                        c.prepareStatement("DELETE FROM trigger_streams WHERE id = ? AND claimed_by = ?")) {
+                    ps.setLong(1, s.id);
+                    ps.setString(2, owner);
+                    return ps.executeUpdate() == 1;
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE trigger_streams SET state = ?, last_error = ?,"
+                    + " retry_at = ?, ran_by = ?, claimed_by = NULL, claim_expires = NULL"
+                    + " WHERE id = ? AND claimed_by = ?")) {
+                ps.setString(1, s.state.wireName());
+                ps.setString(2, s.lastError);
+                if (s.retryAt == null) {
+                    ps.setNull(3, java.sql.Types.BIGINT);
+                } else {
+                    ps.setLong(3, s.retryAt.toEpochMilli());
+                }
+                ps.setString(4, owner);
+                ps.setLong(5, s.id);
+                ps.setString(6, owner);
+                return ps.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /** Streams neither active nor completed: handed to the pipeline workers, or in error. */
+    int handedOver() {
+        return store.transaction("counting trigger streams", c -> {
+            try (Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM trigger_streams WHERE state IN " + RUNNING
+                            + " OR state IN ('error','expire_error')")) {
+                return rs.next() ? rs.getInt(1) : 0;
+            }
+        });
+    }
+
+    /** Streams handed to the pipeline workers and not settled yet (firing, expiring, retrying). */
+    int running() {
+        return store.transaction("counting running trigger streams", c -> {
+            try (Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM trigger_streams WHERE state IN " + RUNNING)) {
+                return rs.next() ? rs.getInt(1) : 0;
+            }
         });
     }
 
@@ -101,9 +293,24 @@ final class StreamTable {
         }
     }
 
-    /** Streams that are not completed, for the engine to resume with. */
-    List<Stream> open() {
-        return query(" WHERE state <> 'completed' ORDER BY id", ps -> {});
+    /** Active streams (still taking events), for the engine to resume with. */
+    List<Stream> active() {
+        return query(" WHERE state = 'active' ORDER BY id", ps -> {});
+    }
+
+    private static List<Stream> read(Connection c, List<Long> ids) throws SQLException {
+        List<Stream> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE id = ?")) {
+            for (long id : ids) {
+                ps.setLong(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        out.add(stream(rs));
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** The largest stream id ever given, or 0. */
@@ -175,42 +382,52 @@ final class StreamTable {
         void bind(PreparedStatement ps) throws SQLException;
     }
 
+    private static final String SELECT = "SELECT id, trigger_name, dist_key, dist_traits, state, first_event,"
+            + " last_event, expire_at, fire_at, fire_counts, offsets, last_error, attempts, claimed_by, ran_by, retry_at"
+            + " FROM trigger_streams";
+
     private List<Stream> query(String where, Binder binder) {
         return store.transaction("reading trigger streams", c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, trigger_name, dist_key, dist_traits, state,"
-                    + " first_event, last_event, expire_at, fire_at, fire_counts, offsets, last_error, attempts"
-                    + " FROM trigger_streams" + where)) {
+            try (PreparedStatement ps = c.prepareStatement(SELECT + where)) {
                 binder.bind(ps);
                 List<Stream> out = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        JsonNode counts = Json.parse(rs.getString(10));
-                        Stream s = new Stream(
-                                rs.getLong(1),
-                                rs.getString(2),
-                                (ObjectNode) Json.parse(rs.getString(4)),
-                                keyOf(rs.getString(3)),
-                                counts.size());
-                        s.state = Stream.State.of(rs.getString(5));
-                        s.first = parse(rs.getString(6));
-                        s.last = parse(rs.getString(7));
-                        s.expireAt = parse(rs.getString(8));
-                        s.fireAt = parse(rs.getString(9));
-                        for (int i = 0; i < counts.size(); i++) {
-                            s.fireCounts[i] = counts.get(i).asInt();
-                        }
-                        for (JsonNode o : Json.parse(rs.getString(11))) {
-                            s.offsets.add(o.asLong());
-                        }
-                        s.lastError = rs.getString(12);
-                        s.attempts = rs.getInt(13);
-                        s.dirty = false;
-                        out.add(s);
+                        out.add(stream(rs));
                     }
                 }
                 return out;
             }
         });
+    }
+
+    private static Stream stream(ResultSet rs) throws SQLException {
+        JsonNode counts = Json.parse(rs.getString(10));
+        Stream s = new Stream(
+                rs.getLong(1),
+                rs.getString(2),
+                (ObjectNode) Json.parse(rs.getString(4)),
+                keyOf(rs.getString(3)),
+                counts.size());
+        s.state = Stream.State.of(rs.getString(5));
+        s.first = parse(rs.getString(6));
+        s.last = parse(rs.getString(7));
+        s.expireAt = parse(rs.getString(8));
+        s.fireAt = parse(rs.getString(9));
+        for (int i = 0; i < counts.size(); i++) {
+            s.fireCounts[i] = counts.get(i).asInt();
+        }
+        for (JsonNode o : Json.parse(rs.getString(11))) {
+            s.offsets.add(o.asLong());
+        }
+        s.lastError = rs.getString(12);
+        s.attempts = rs.getInt(13);
+        s.claimedBy = rs.getString(14);
+        s.ranBy = rs.getString(15);
+        long retry = rs.getLong(16);
+        s.retryAt = rs.wasNull() ? null : java.time.Instant.ofEpochMilli(retry);
+        s.dirty = false;
+        return s;
     }
 
     /**

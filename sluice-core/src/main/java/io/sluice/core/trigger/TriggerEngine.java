@@ -7,7 +7,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.api.Json;
-import io.sluice.api.pipeline.PipelineHandler;
 import io.sluice.core.log.EventLog;
 import io.sluice.core.log.EventStore;
 import io.sluice.core.log.LiveEvents;
@@ -21,7 +20,6 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -31,24 +29,22 @@ import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Winchester's trigger manager and pipeline worker in one reader of the log: every new event is
- * checked against every trigger, added to the stream its distinguishing traits name (made when
- * there is none), and streams whose fire time or expiry has come run their pipeline.
+ * Winchester's trigger manager as one reader of the log, with its pipeline workers ({@link
+ * PipelineWorkers}): every new event is checked against every trigger and added to the stream
+ * its distinguishing traits name (made when there is none); a stream whose fire time or expiry
+ * has come is handed to the workers, which run its pipeline.
  *
  * <pre>
  *   LogCursor (checkpoint "triggers") ─► raw notification? distill ─► traits ─► each trigger: match criteria ─► distinguishing traits
  *        ─► stream (in memory): first/last, expiry, fire-criteria counts ─► ready? fire time = now + fire_delay
- *   after each batch: changed streams + checkpoint ─► one transaction
- *   due (injected clock): fire queue / expiry queue ─► pipeline (events read back by offset, by timestamp)
- *        ─► commit: new events appended to the log, stream completed │ exception: rollback, error state
+ *   due (the triggers' clock): fire queue / expiry queue ─► stream firing/expiring, out of memory
+ *   after each batch: changed and handed-over streams + checkpoint ─► one transaction ─► wake the workers
+ *   workers (this server and others on the database): claim ─► pipeline ─► completed │ error
  * </pre>
  *
  * <h2>Implementation notes</h2>
@@ -56,18 +52,20 @@ import org.slf4j.LoggerFactory;
  * <p>Winchester re-read a stream's events from the database for every event added, to evaluate
  * the fire criteria. Here each stream keeps one counter per fire criterion (capped at its
  * {@code number}), updated as events arrive: the same answer, in constant time per event. The
- * open streams live in memory, indexed by trigger and distinguishing values; the events
+ * active streams live in memory, indexed by trigger and distinguishing values; the events
  * themselves stay in the log and are read back only to run a pipeline. Fire and expiry times
  * sit in two priority queues (entries are checked against the stream's current time when they
  * come due, so a stream whose expiry moved leaves a stale entry behind rather than being
  * searched for).
  *
- * <p>Durability: the streams a batch changed are written with the engine's checkpoint in one
- * transaction, so after a crash the engine resumes from the checkpoint with the streams exactly
- * as they were then. A stream found {@code firing} or {@code expiring} at start (the server
- * stopped mid-pipeline) runs its pipeline again; events a pipeline appends carry ids derived from
- * the stream's events (the usage handler's are), so the log drops the repeats; a handler's
- * commit may run twice then (at least once).
+ * <p>Durability: the streams a batch changed, and the ones it handed over, are written with the
+ * engine's checkpoint in one transaction, so after a crash the engine resumes from the
+ * checkpoint with the active streams exactly as they were then, and the handed-over ones are
+ * the workers' (a claim a dead server held lapses, and another worker runs the stream again).
+ *
+ * <p>With several servers on one database the engine runs in the one holding its lease; the
+ * workers run in all of them. Only the engine writes active streams and only workers write
+ * handed-over ones, so the two never race on a row.
  *
  * <p>As in Winchester, a stream whose expiry passed no longer takes events: the next matching
  * event starts a new stream, and the old one expires.
@@ -91,13 +89,12 @@ public final class TriggerEngine implements AutoCloseable {
     private final PriorityQueue<Due> fireQueue = new PriorityQueue<>();
     private final PriorityQueue<Due> expireQueue = new PriorityQueue<>();
     private final Set<Stream> changed = new HashSet<>();
-    private final ConcurrentLinkedQueue<Runnable> requests = new ConcurrentLinkedQueue<>();
-    /** Pipelines of streams found firing or expiring when loaded: they run again first. */
-    private final java.util.ArrayDeque<Runnable> resumes = new java.util.ArrayDeque<>();
+    /** Whether streams were handed to the pipeline workers since they were last woken. */
+    private boolean handedOver;
 
     private final ReaderLease lease;
+    private final PipelineWorkers workers;
 
-    private final Map<String, Counter> fired = new ConcurrentHashMap<>();
     private final Counter eventsSeen;
     private final Counter eventsSkipped;
     private final Supplier<LocalDateTime> now;
@@ -169,6 +166,7 @@ public final class TriggerEngine implements AutoCloseable {
             t.debug().bindTo(meters, t.name());
         });
         this.lease = new ReaderLease(store, READER, clock, ReaderLease.TERM);
+        this.workers = new PipelineWorkers(config, triggers, handlers, distiller, store, log, table, clock, meters);
         load();
         this.eventsSeen = Counter.builder("sluice.triggers.events")
                 .description("Events checked against the triggers")
@@ -177,7 +175,7 @@ public final class TriggerEngine implements AutoCloseable {
                 .description("Events without the event_type or timestamp triggers need")
                 .register(meters);
         Gauge.builder("sluice.triggers.streams_open", this, e -> e.openCount)
-                .description("Streams not completed")
+                .description("Active streams (taking events) held by this server's trigger reader")
                 .register(meters);
         Gauge.builder("sluice.triggers.lag", this, e -> Math.max(0, store.lastOffset() - e.position))
                 .description("Events in the log the trigger engine has not read yet")
@@ -190,11 +188,14 @@ public final class TriggerEngine implements AutoCloseable {
 
     public void start() {
         thread.start();
+        workers.start();
     }
 
     /**
-     * Reads the open streams and the checkpoint from the store: at start, and when this server
+     * Reads the active streams and the checkpoint from the store: at start, and when this server
      * takes the triggers over from another one on the same database (whose streams moved on).
+     * Streams handed to the pipeline workers are theirs: a worker claims those a stopped or dead
+     * server left unfinished.
      */
     private void load() {
         open.clear();
@@ -202,19 +203,11 @@ public final class TriggerEngine implements AutoCloseable {
         fireQueue.clear();
         expireQueue.clear();
         changed.clear();
-        resumes.clear();
         this.nextId = table.maxId() + 1;
-        for (Stream s : table.open()) {
+        for (Stream s : table.active()) {
             open.put(s.id, s);
-            switch (s.state) {
-                case ACTIVE -> {
-                    active.put(s.key, s);
-                    schedule(s);
-                }
-                case FIRING, RETRY_FIRE -> resumes.add(() -> fire(s)); // its pipeline runs again
-                case EXPIRING, RETRY_EXPIRE -> resumes.add(() -> expire(s));
-                default -> {} // error states wait for a retry
-            }
+            active.put(s.key, s);
+            schedule(s);
         }
         openCount = open.size();
         latest = null;
@@ -256,13 +249,6 @@ public final class TriggerEngine implements AutoCloseable {
                     cursor.seek(position);
                 }
                 fresh = false;
-                Runnable r;
-                while ((r = resumes.poll()) != null) {
-                    r.run();
-                }
-                while ((r = requests.poll()) != null) {
-                    r.run();
-                }
                 StoredEvent first;
                 try {
                     first = cursor.next(Duration.ofMillis(100));
@@ -275,6 +261,7 @@ public final class TriggerEngine implements AutoCloseable {
                     advance(gapEnd);
                     continue;
                 }
+                long through = position;
                 if (first != null) {
                     List<StoredEvent> batch = new ArrayList<>();
                     batch.add(first);
@@ -285,10 +272,16 @@ public final class TriggerEngine implements AutoCloseable {
                     for (StoredEvent ev : batch) {
                         add(ev);
                     }
-                    advance(batch.getLast().offset());
-                    saveChanged(true);
+                    through = batch.getLast().offset();
                 }
                 runDue();
+                // the batch's streams, the ones handed over and the checkpoint: one transaction
+                saveChanged(first != null, through);
+                if (handedOver) {
+                    handedOver = false;
+                    workers.wake();
+                }
+                advance(through);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -304,7 +297,7 @@ public final class TriggerEngine implements AutoCloseable {
         eventsSeen.increment();
         JsonNode doc;
         try {
-            doc = distilled(Json.parse(e.json()));
+            doc = distilled(distiller, Json.parse(e.json()));
         } catch (RuntimeException bad) {
             eventsSkipped.increment();
             return;
@@ -409,15 +402,15 @@ public final class TriggerEngine implements AutoCloseable {
         return Json.mapper().valueToTree(v);
     }
 
-    private void saveChanged(boolean withCheckpoint) {
+    private void saveChanged(boolean withCheckpoint, long through) {
         if (changed.isEmpty() && !withCheckpoint) {
             return;
         }
-        table.save(new ArrayList<>(changed), withCheckpoint ? READER : null, position, clock.millis());
+        table.save(new ArrayList<>(changed), withCheckpoint ? READER : null, through, clock.millis());
         changed.clear();
     }
 
-    /** Fires and expires the streams whose time has come, by the injected clock. */
+    /** Hands the streams whose fire time or expiry has come, by the triggers' clock, to the pipeline workers. */
     void runDue() {
         LocalDateTime t = now.get();
         if (t == null) {
@@ -428,163 +421,33 @@ public final class TriggerEngine implements AutoCloseable {
             fireQueue.poll();
             Stream s = open.get(d.stream());
             if (s != null && s.state == Stream.State.ACTIVE && d.at().equals(s.fireAt)) {
-                fire(s);
+                handOver(s, true);
             }
         }
         while ((d = expireQueue.peek()) != null && !d.at().isAfter(t)) {
             expireQueue.poll();
             Stream s = open.get(d.stream());
             if (s != null && s.state == Stream.State.ACTIVE && s.fireAt == null && d.at().equals(s.expireAt)) {
-                expire(s);
+                handOver(s, false);
             }
         }
-    }
-
-    private void fire(Stream s) {
-        TriggerDefinition trigger = triggers.get(s.trigger);
-        finish(s, trigger, trigger == null ? null : trigger.firePipeline(), true);
-    }
-
-    private void expire(Stream s) {
-        TriggerDefinition trigger = triggers.get(s.trigger);
-        finish(s, trigger, trigger == null ? null : trigger.expirePipeline(), false);
-    }
-
-    /** Runs a stream's fire or expire pipeline and settles its state. */
-    private void finish(Stream s, TriggerDefinition trigger, String pipeline, boolean firing) {
-        active.remove(s.key, s);
-        s.state = firing ? Stream.State.FIRING : Stream.State.EXPIRING;
-        s.attempts++;
-        changed.add(s);
-        saveChanged(false); // the state is durable before anything runs
-        Debug debug = trigger != null ? trigger.debug() : new Debug(0);
-        String error = null;
-        if (trigger == null) {
-            error = "no trigger named '" + s.trigger + "' is defined any more";
-        } else if (pipeline != null) {
-            try {
-                error = runPipeline(s, config.pipelines().get(pipeline), debug);
-            } catch (InterruptedException stopping) {
-                // The server is stopping: the stream stays firing/expiring and runs again at start.
-                Thread.currentThread().interrupt();
-                running = false;
-                return;
-            }
-        } else {
-            debug.bump(
-                    firing ? "No fire pipeline for '" + s.trigger + "'" : "No expire pipeline for '" + s.trigger + "'");
-        }
-        StreamListener l = listener;
-        if (l != null) {
-            l.finished(s.id, s.trigger, s.distinguishedBy.deepCopy(), firing, error);
-        }
-        if (error == null) {
-            s.state = Stream.State.COMPLETED;
-            s.lastError = null;
-            debug.bump(firing ? "Streams fired" : "Streams expired");
-            fired.computeIfAbsent(s.trigger + (firing ? ":fired" : ":expired"), k -> Counter.builder(
-                                    "sluice.triggers.streams")
-                            .description("Streams fired or expired, by trigger")
-                            .tag("trigger", s.trigger)
-                            .tag("outcome", firing ? "fired" : "expired")
-                            .register(meters))
-                    .increment();
-        } else {
-            s.state = firing ? Stream.State.ERROR : Stream.State.EXPIRE_ERROR;
-            s.lastError = error;
-            LOG.warn("triggers: stream {} of {} failed to {}: {}", s.id, s.trigger, firing ? "fire" : "expire", error);
-        }
-        changed.add(s);
-        if (s.state == Stream.State.COMPLETED) {
-            open.remove(s.id);
-            openCount = open.size();
-            if (config.purgeCompletedStreams()) {
-                changed.remove(s);
-                saveChanged(false);
-                table.delete(s.id);
-                return;
-            }
-        }
-        saveChanged(false);
     }
 
     /**
-     * Runs a pipeline over a stream's events; on success appends the new events it produced.
-     *
-     * @return null on success, else what went wrong
+     * A stream's fire time or expiry has come: it takes no more events and becomes the pipeline
+     * workers' (firing or expiring, written with the batch), in this server or another.
      */
-    private String runPipeline(Stream s, PipelineDefinition pipeline, Debug debug) throws InterruptedException {
-        List<ObjectNode> events = events(s);
-        Set<String> ids = new HashSet<>();
-        events.forEach(e -> ids.add(e.path("message_id").asText(e.path("id").asText())));
-        Map<String, Object> env = new HashMap<>();
-        env.put("stream_id", s.id);
-        env.put("stream_name", s.trigger);
-        List<PipelineHandler> made = new ArrayList<>();
-        List<ObjectNode> current = events;
-        try {
-            for (PipelineDefinition.Step step : pipeline.handlers()) {
-                PipelineHandler h = handlers.get(step.name()).apply(step.params());
-                made.add(h);
-                current = h.handleEvents(current, env);
-                if (current == null) {
-                    current = List.of();
-                }
-            }
-            debug.bump("Pre-commit successful");
-        } catch (Exception e) {
-            debug.bump("Pipeline error");
-            for (PipelineHandler h : made) {
-                try {
-                    h.rollback();
-                    debug.bump("Rollback successful");
-                } catch (Exception re) {
-                    debug.bump("Rollback error");
-                    LOG.warn("triggers: rollback of {} failed: {}", h.getClass().getSimpleName(), re.toString());
-                }
-            }
-            if (e instanceof InterruptedException || !running) {
-                // the server is stopping, not the pipeline failing: the stream stays firing (or
-                // expiring) and its pipeline runs again, here at the next start or on the server
-                // that takes the triggers over
-                throw new InterruptedException("stopping");
-            }
-            return "pipeline " + pipeline.name() + ": " + e;
-        }
-        for (PipelineHandler h : made) {
-            try {
-                h.commit();
-                debug.bump("Commit successful");
-            } catch (Exception ce) {
-                debug.bump("Commit error");
-                LOG.warn("triggers: commit of {} failed: {}", h.getClass().getSimpleName(), ce.toString());
-            }
-        }
-        List<ObjectNode> fresh = current.stream()
-                .filter(e ->
-                        !ids.contains(e.path("message_id").asText(e.path("id").asText())))
-                .toList();
-        if (!fresh.isEmpty()) {
-            try {
-                log.append(fresh).get(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                throw e;
-            } catch (IllegalStateException e) {
-                if (Thread.currentThread().isInterrupted() || !running) {
-                    throw new InterruptedException("stopping");
-                }
-                return "pipeline " + pipeline.name() + " succeeded but its " + fresh.size()
-                        + " new events could not be stored: " + e;
-            } catch (Exception e) {
-                return "pipeline " + pipeline.name() + " succeeded but its " + fresh.size()
-                        + " new events could not be stored: " + e;
-            }
-        }
-        return null;
+    private void handOver(Stream s, boolean firing) {
+        active.remove(s.key, s);
+        open.remove(s.id);
+        openCount = open.size();
+        s.state = firing ? Stream.State.FIRING : Stream.State.EXPIRING;
+        changed.add(s);
+        handedOver = true;
     }
 
     /** The event as triggers see it: distilled when it is a raw notification; null when dropped. */
-    private ObjectNode distilled(JsonNode doc) {
+    static ObjectNode distilled(io.sluice.core.distill.Distiller distiller, JsonNode doc) {
         if (!(doc instanceof ObjectNode o)) {
             throw new IllegalArgumentException("not an object");
         }
@@ -592,37 +455,6 @@ public final class TriggerEngine implements AutoCloseable {
             return o;
         }
         return distiller.toEvent(o).orElse(null);
-    }
-
-    /** A stream's events from the log, by timestamp (stable for equal ones). */
-    private List<ObjectNode> events(Stream s) {
-        List<ObjectNode> out = new ArrayList<>();
-        for (long offset : s.offsets) {
-            EventStore.Page page = store.read(offset - 1, 1, e -> true);
-            if (page.events().isEmpty() || page.events().getFirst().offset() != offset) {
-                LOG.warn("triggers: event {} of stream {} is no longer in the log (retention)", offset, s.id);
-                continue;
-            }
-            ObjectNode e;
-            try {
-                e = distilled(Json.parse(page.events().getFirst().json()));
-            } catch (RuntimeException bad) {
-                LOG.warn(
-                        "triggers: event {} of stream {} cannot be distilled again: {}",
-                        offset,
-                        s.id,
-                        bad.getMessage());
-                continue;
-            }
-            if (e != null) {
-                out.add(e);
-            }
-        }
-        out.sort(Comparator.comparing(e -> {
-            LocalDateTime t = Traits.datetime(e.path("timestamp").asText());
-            return t == null ? LocalDateTime.MIN : t;
-        }));
-        return out;
     }
 
     // ------------------------------------------------------------------ API (any thread)
@@ -681,42 +513,18 @@ public final class TriggerEngine implements AutoCloseable {
         }
         ObjectNode o = s.toJson();
         ArrayNode events = o.putArray("event_list");
-        events(s).forEach(events::add);
+        workers.events(s).forEach(events::add);
         return Optional.of(o);
     }
 
     /**
-     * Runs a failed stream's pipeline again (error: fire, expire_error: expire), on the engine's
-     * thread.
+     * Runs a failed stream's pipeline again (error: fire, expire_error: expire) on one of this
+     * server's pipeline workers.
      *
      * @return completes with null when it succeeded, else why not
      */
     public CompletableFuture<String> retry(long id) {
-        CompletableFuture<String> result = new CompletableFuture<>();
-        if (!lease.leading() && store.shared()) {
-            result.complete("another server on the database runs the triggers now (it holds their lease): retry there");
-            return result;
-        }
-        requests.add(() -> {
-            Stream s = open.get(id);
-            if (s == null || (s.state != Stream.State.ERROR && s.state != Stream.State.EXPIRE_ERROR)) {
-                result.complete(
-                        s == null
-                                ? "no open stream " + id
-                                : "stream " + id + " is " + s.state.wireName()
-                                        + "; only error and expire_error streams are retried");
-                return;
-            }
-            boolean firing = s.state == Stream.State.ERROR;
-            s.state = firing ? Stream.State.RETRY_FIRE : Stream.State.RETRY_EXPIRE;
-            if (firing) {
-                fire(s);
-            } else {
-                expire(s);
-            }
-            result.complete(s.state == Stream.State.COMPLETED || !open.containsKey(id) ? null : s.lastError);
-        });
-        return result;
+        return workers.retry(id);
     }
 
     /** The triggers with their debug counters. */
@@ -742,11 +550,9 @@ public final class TriggerEngine implements AutoCloseable {
         void finished(long stream, String trigger, ObjectNode distinguishedBy, boolean fired, String error);
     }
 
-    private volatile StreamListener listener;
-
-    /** Sets the one listener told of every stream that fired or expired (null: none). */
+    /** Sets the one listener told of every stream this server's workers fired or expired (null: none). */
     public void listen(StreamListener l) {
-        this.listener = l;
+        workers.listen(l);
     }
 
     /** Whether this server runs the triggers now (on a shared store, the one holding their lease). */
@@ -754,18 +560,37 @@ public final class TriggerEngine implements AutoCloseable {
         return lease.leading();
     }
 
-    /** Streams not completed (active, firing, expiring, in error). */
+    /** Streams not completed: active ones, and those handed to the pipeline workers or in error (asks the store). */
     public int openStreams() {
-        return openCount;
+        return openCount + table.handedOver();
     }
 
-    /** Streams fired or expired since the engine started, all triggers. */
+    /** Streams this server's pipeline workers fired or expired since the engine started, all triggers. */
     public long finished() {
-        long n = 0;
-        for (var c : fired.values()) {
-            n += (long) c.count();
+        return workers.finished();
+    }
+
+    /** Who this server is in the streams' {@code claimed_by} and {@code fired_by}. */
+    public String owner() {
+        return workers.owner();
+    }
+
+    /**
+     * Waits until no stream is handed over and unsettled (firing, expiring, retrying) and this
+     * server's workers are idle, or the timeout passes. With {@link #awaitPosition} this is what
+     * definition tests and replays wait for: everything read has run.
+     *
+     * @return whether they are
+     */
+    public boolean awaitPipelines(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!(workers.idle() && table.running() == 0)) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(5); // settling happens on other threads and other servers: nothing to wait on
         }
-        return n;
+        return true;
     }
 
     private final Object moved = new Object();
@@ -811,6 +636,7 @@ public final class TriggerEngine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        workers.close();
         lease.release();
     }
 }

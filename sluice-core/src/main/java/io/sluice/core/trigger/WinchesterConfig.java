@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * {@code config_path} (a directory or a list, relative to the file) as Winchester finds them.
  * {@code database} is not used: Sluice keeps streams in its own store (a notice says so).
  * Settings Sluice does not need ({@code statistics_period}, {@code logging_config},
- * {@code pipeline_worker_*}, {@code time_sync_endpoint}) are accepted and reported as ignored.
+ * {@code time_sync_endpoint}) are accepted and ignored; {@code pipeline_worker_batch_size} and
+ * {@code pipeline_worker_delay} set the pipeline workers as in Winchester ({@link WorkerSettings}).
  *
  * @param file the winchester.yaml
  * @param triggers the trigger definitions, in file order
@@ -40,6 +41,7 @@ import org.slf4j.LoggerFactory;
  * @param lateAllowance with event time, how far behind the latest event time an event may be
  *     and still join its streams ({@code sluice: {late_allowance: 10m}}); the triggers' clock
  *     runs this far behind the latest event time
+ * @param workers how each server's pipeline workers run due streams
  * @param settings every key of the file, for the API
  */
 public record WinchesterConfig(
@@ -53,6 +55,7 @@ public record WinchesterConfig(
         boolean trimEvents,
         boolean eventTime,
         java.time.Duration lateAllowance,
+        WorkerSettings workers,
         JsonNode settings) {
     private static final Logger LOG = LoggerFactory.getLogger(WinchesterConfig.class);
 
@@ -69,6 +72,7 @@ public record WinchesterConfig(
                 trimEvents,
                 true,
                 lateAllowance,
+                workers,
                 settings);
     }
 
@@ -186,6 +190,7 @@ public record WinchesterConfig(
                 root.path("trim_events").asBoolean(false),
                 eventTime(root.get("sluice"), file),
                 lateAllowance(root.get("sluice"), file),
+                WorkerSettings.of(root, root.get("sluice"), file),
                 root);
     }
 
@@ -195,13 +200,14 @@ public record WinchesterConfig(
             return false;
         }
         if (!sluice.isObject()) {
-            throw new DefinitionException(file + ": sluice: must be a mapping (time, late_allowance)");
+            throw new DefinitionException(
+                    file + ": sluice: must be a mapping (time, late_allowance, pipeline_workers, retry)");
         }
         for (Iterator<String> it = sluice.fieldNames(); it.hasNext(); ) {
             String key = it.next();
-            if (!key.equals("time") && !key.equals("late_allowance")) {
-                throw new DefinitionException(
-                        file + ": sluice." + key + ": unknown setting (known: time, late_allowance)");
+            if (!Set.of("time", "late_allowance", "pipeline_workers", "retry").contains(key)) {
+                throw new DefinitionException(file + ": sluice." + key
+                        + ": unknown setting (known: time, late_allowance, pipeline_workers, retry)");
             }
         }
         String time = sluice.path("time").asText("wall");

@@ -75,6 +75,39 @@ class WinchesterConfigTest {
     }
 
     @Test
+    void pipelineWorkersFollowWinchestersSettingsAndSluicesRetry() throws Exception {
+        Path w = copySandbox();
+        WinchesterConfig c = WinchesterConfig.load(w);
+        assertThat(c.workers().batch()).isEqualTo(1000); // pipeline_worker_batch_size
+        assertThat(c.workers().delay()).isEqualTo(java.time.Duration.ofSeconds(10)); // pipeline_worker_delay
+        assertThat(c.workers().threads()).isEqualTo(1);
+        assertThat(c.workers().retry()).isNull();
+
+        Files.writeString(
+                w,
+                Files.readString(w)
+                        + "sluice: {pipeline_workers: 3, retry: {attempts: 4, backoff: 10s, max_backoff: 25s}}\n");
+        c = WinchesterConfig.load(w);
+        assertThat(c.workers().threads()).isEqualTo(3);
+        WorkerSettings.Retry r = c.workers().retry();
+        java.time.Instant t = java.time.Instant.parse("2026-01-01T00:00:00Z");
+        assertThat(r.next(1, t)).isEqualTo(t.plusSeconds(10));
+        assertThat(r.next(2, t)).isEqualTo(t.plusSeconds(20));
+        assertThat(r.next(3, t)).as("capped").isEqualTo(t.plusSeconds(25));
+        assertThat(r.next(4, t)).as("attempts spent").isNull();
+
+        replace("winchester.yaml", "attempts: 4", "attempts: 1");
+        assertThatThrownBy(() -> WinchesterConfig.load(w))
+                .hasMessageContaining("winchester.yaml: sluice.retry.attempts:")
+                .hasMessageContaining("at least 2");
+        replace("winchester.yaml", "attempts: 1", "attempts: 4, tries: 2");
+        assertThatThrownBy(() -> WinchesterConfig.load(w)).hasMessageContaining("sluice.retry.tries: unknown setting");
+        replace("winchester.yaml", "attempts: 4, tries: 2", "attempts: 4");
+        replace("winchester.yaml", "pipeline_worker_delay: 10", "pipeline_worker_delay: soon");
+        assertThatThrownBy(() -> WinchesterConfig.load(w)).hasMessageContaining("pipeline_worker_delay:");
+    }
+
+    @Test
     void badFilesNameTheFileTheTriggerAndTheField() throws Exception {
         Path w = copySandbox();
         replace("triggers.yaml", "expiration: \"$last + 2d\"", "expiration: \"$last + 2 fortnights\"");

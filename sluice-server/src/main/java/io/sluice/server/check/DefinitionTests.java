@@ -322,6 +322,9 @@ public final class DefinitionTests {
         if (!engine.awaitPosition(offset, Duration.ofSeconds(60))) {
             throw new IllegalStateException("the trigger engine did not read offset " + offset + " within 60 s");
         }
+        if (!engine.awaitPipelines(Duration.ofSeconds(60))) {
+            throw new IllegalStateException("the pipelines of due streams did not finish within 60 s");
+        }
     }
 
     private List<String> compare(JsonNode expect, List<Finished> finished, List<JsonNode> emitted, List<JsonNode> all) {

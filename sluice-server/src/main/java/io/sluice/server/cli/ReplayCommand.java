@@ -175,6 +175,12 @@ final class ReplayCommand implements java.util.concurrent.Callable<Integer> {
                     err.flush();
                 }
             }
+            while (!engine.awaitPipelines(Duration.ofSeconds(1))) {
+                if (terminal) {
+                    err.printf("\rwaiting for the pipelines of due streams");
+                    err.flush();
+                }
+            }
             if (terminal) {
                 err.println();
             }

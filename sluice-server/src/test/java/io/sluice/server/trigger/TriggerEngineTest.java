@@ -139,6 +139,7 @@ class TriggerEngineTest {
                     .lastOffset();
             await().atMost(Duration.ofSeconds(10)).until(() -> engine.position() >= at);
         }
+        assertThat(engine.awaitPipelines(Duration.ofSeconds(10))).isTrue();
     }
 
     private static String event(String id, String type, String instance, String timestamp, String more) {
@@ -265,7 +266,54 @@ class TriggerEngineTest {
         assertThat(streams("completed")).hasSize(1);
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> store.byId("x1.verified").isPresent());
-        assertThat(engine.retry(failed.path("id").asLong()).get()).contains("no open stream");
+        assertThat(engine.retry(failed.path("id").asLong()).get()).contains("is completed");
+        assertThat(engine.retry(12_345).get()).contains("no open stream");
+    }
+
+    @Test
+    void withRetryConfiguredAFailedStreamRunsAgainAfterABackoffThatDoublesUntilItsAttemptsAreSpent() throws Exception {
+        close();
+        Files.writeString(
+                dir.resolve("winchester.yaml"),
+                Files.readString(dir.resolve("winchester.yaml"))
+                        + "sluice: {retry: {attempts: 3, backoff: 1m, max_backoff: 1h}}\n");
+        open();
+        Recording.failing = true;
+        send(
+                event("a1", "compute.instance.create.start", "i-1", "2014-08-01T10:00:00Z", ""),
+                exists("x1", "i-1", "2014-08-01"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> streams("error").size() == 1);
+        JsonNode failed = streams("error").get(0);
+        assertThat(failed.path("attempts").asInt()).isEqualTo(1);
+        assertThat(failed.path("retry_at").asText()).isEqualTo("2014-08-01T12:01:00Z");
+
+        clock.advance(Duration.ofSeconds(59));
+        settle();
+        assertThat(streams("error").get(0).path("attempts").asInt())
+                .as("not before its time")
+                .isEqualTo(1);
+        clock.advance(Duration.ofSeconds(1));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> streams("error").get(0).path("attempts").asInt() == 2);
+        assertThat(streams("error").get(0).path("retry_at").asText())
+                .as("the backoff doubled")
+                .isEqualTo("2014-08-01T12:03:00Z");
+        clock.advance(Duration.ofMinutes(2));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> streams("error").get(0).path("attempts").asInt() == 3);
+        assertThat(streams("error").get(0).has("retry_at"))
+                .as("three attempts spent: no more automatic retries")
+                .isFalse();
+        clock.advance(Duration.ofHours(2));
+        settle();
+        Thread.sleep(1_500); // a worker's look for due retries
+        assertThat(streams("error").get(0).path("attempts").asInt()).isEqualTo(3);
+
+        Recording.failing = false;
+        assertThat(engine.retry(failed.path("id").asLong()).get())
+                .as("a manual retry still works")
+                .isNull();
+        assertThat(streams("completed").get(0).path("attempts").asInt()).isEqualTo(4);
     }
 
     @Test

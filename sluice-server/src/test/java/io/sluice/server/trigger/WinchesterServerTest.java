@@ -131,7 +131,8 @@ class WinchesterServerTest {
         call("POST", "/v1/streams/" + id + "/retry", null, 200);
         assertThat(call("GET", "/v1/streams/" + id, null, 200).path("state").asText())
                 .isEqualTo("completed");
-        call("POST", "/v1/streams/" + id + "/retry", null, 404);
+        call("POST", "/v1/streams/" + id + "/retry", null, 409); // completed: nothing to retry
+        call("POST", "/v1/streams/999/retry", null, 404);
         call("GET", "/v1/streams/999", null, 404);
         call("GET", "/v1/streams?state=nope", null, 400);
         assertThat(call("GET", "/v1/triggers", null, 200)
