@@ -244,17 +244,6 @@ final class StreamTable {
         changed.forEach(s -> s.dirty = false);
     }
 
-    /** Deletes a stream (purge_completed_streams). */
-    void delete(long id) {
-        store.transaction("purging a stream", c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM trigger_streams WHERE id = ?")) {
-                ps.setLong(1, id);
-                ps.executeUpdate();
-            }
-            return null;
-        });
-    }
-
     private static void upsert(Connection c, Collection<Stream> streams) throws SQLException {
         if (streams.isEmpty()) {
             return;

@@ -34,7 +34,8 @@ public final class TriggerDefinition {
             "expire_pipeline",
             "match_criteria",
             "fire_criteria",
-            "load_criteria");
+            "load_criteria",
+            "time");
 
     /** A distinguishing trait: its name, and a time expression that turns its value into a range, or null. */
     public record Distinguished(String trait, Timex range) {}
@@ -50,6 +51,7 @@ public final class TriggerDefinition {
     private final List<Criteria> fireCriteria = new ArrayList<>();
     private final List<Criteria> loadCriteria = new ArrayList<>();
     private final Debug debug;
+    private final Boolean eventTime;
 
     /**
      * Reads one trigger.
@@ -102,6 +104,15 @@ public final class TriggerDefinition {
                     throw new DefinitionException(at + ": a trait name, or {trait: timex} with exactly one trait");
                 }
             }
+        }
+        JsonNode time = config.get("time");
+        if (time == null || time.isNull()) {
+            this.eventTime = null;
+        } else if (time.isTextual()
+                && (time.textValue().equals("event") || time.textValue().equals("wall"))) {
+            this.eventTime = time.textValue().equals("event");
+        } else {
+            throw new DefinitionException(where + ": time: must be wall or event, not " + time);
         }
         JsonNode fd = config.get("fire_delay");
         if (fd == null) {
@@ -164,6 +175,14 @@ public final class TriggerDefinition {
 
     public int debugLevel() {
         return debugLevel;
+    }
+
+    /**
+     * Sluice's {@code time:} on the trigger: true for event time, false for the wall clock, null
+     * for what winchester.yaml's {@code sluice: {time}} says for all triggers.
+     */
+    public Boolean eventTime() {
+        return eventTime;
     }
 
     public Debug debug() {

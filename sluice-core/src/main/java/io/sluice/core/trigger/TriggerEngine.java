@@ -86,8 +86,13 @@ public final class TriggerEngine implements AutoCloseable {
     private final Map<String, TriggerDefinition> triggers = new LinkedHashMap<>();
     private final Map<String, Stream> active = new HashMap<>(); // trigger + distinguishing values → stream
     private final Map<Long, Stream> open = new HashMap<>(); // every stream not completed, by id
-    private final PriorityQueue<Due> fireQueue = new PriorityQueue<>();
-    private final PriorityQueue<Due> expireQueue = new PriorityQueue<>();
+    /** Fire and expiry queues, each for triggers on the wall clock ([0]) and on event time ([1]). */
+    private final List<PriorityQueue<Due>> fireQueues = List.of(new PriorityQueue<>(), new PriorityQueue<>());
+
+    private final List<PriorityQueue<Due>> expireQueues = List.of(new PriorityQueue<>(), new PriorityQueue<>());
+    /** Which triggers run on event time (their own {@code time:}, else the file's). */
+    private final Set<String> onEventTime = new HashSet<>();
+
     private final Set<Stream> changed = new HashSet<>();
     /** Whether streams were handed to the pipeline workers since they were last woken. */
     private boolean handedOver;
@@ -97,8 +102,9 @@ public final class TriggerEngine implements AutoCloseable {
 
     private final Counter eventsSeen;
     private final Counter eventsSkipped;
-    private final Supplier<LocalDateTime> now;
-    /** With event time ({@code sluice: {time: event}}): the latest event time read; null before any. */
+    /** The triggers' clocks: the wall clock ([0]) and event time ([1]: null before any event). */
+    private final List<Supplier<LocalDateTime>> clocks;
+    /** The latest event time read (for triggers on event time); null before any. */
     private volatile LocalDateTime latest;
 
     private final Counter lateEvents;
@@ -152,11 +158,11 @@ public final class TriggerEngine implements AutoCloseable {
         this.live = live;
         this.clock = clock;
         this.meters = meters;
-        // The triggers' clock: the wall clock, or with event time the latest event time read less
+        // The triggers' clocks: the wall clock, and event time, the latest event time read less
         // the late allowance (so that a late event within the allowance still finds its stream).
-        this.now = config.eventTime()
-                ? () -> latest == null ? null : latest.minus(config.lateAllowance())
-                : () -> LocalDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
+        this.clocks = List.of(
+                () -> LocalDateTime.ofInstant(clock.instant(), ZoneOffset.UTC),
+                () -> latest == null ? null : latest.minus(config.lateAllowance()));
         this.lateEvents = Counter.builder("sluice.triggers.late_events")
                 .description("Events older than the latest event time less the late allowance (event time only)")
                 .register(meters);
@@ -164,6 +170,9 @@ public final class TriggerEngine implements AutoCloseable {
         config.triggers().forEach(t -> {
             triggers.put(t.name(), t);
             t.debug().bindTo(meters, t.name());
+            if (config.eventTimeOnly() || (t.eventTime() != null ? t.eventTime() : config.eventTime())) {
+                onEventTime.add(t.name());
+            }
         });
         this.lease = new ReaderLease(store, READER, clock, ReaderLease.TERM);
         this.workers = new PipelineWorkers(config, triggers, handlers, distiller, store, log, table, clock, meters);
@@ -200,8 +209,8 @@ public final class TriggerEngine implements AutoCloseable {
     private void load() {
         open.clear();
         active.clear();
-        fireQueue.clear();
-        expireQueue.clear();
+        fireQueues.forEach(PriorityQueue::clear);
+        expireQueues.forEach(PriorityQueue::clear);
         changed.clear();
         this.nextId = table.maxId() + 1;
         for (Stream s : table.active()) {
@@ -211,11 +220,9 @@ public final class TriggerEngine implements AutoCloseable {
         }
         openCount = open.size();
         latest = null;
-        if (config.eventTime()) {
-            for (Stream s : open.values()) { // the clock resumes where the streams' events left it
-                if (s.last != null && (latest == null || s.last.isAfter(latest))) {
-                    latest = s.last;
-                }
+        for (Stream s : open.values()) { // event time resumes where the streams' events left it
+            if (onEventTime.contains(s.trigger) && s.last != null && (latest == null || s.last.isAfter(latest))) {
+                latest = s.last;
             }
         }
         this.position = store.checkpoint(READER)
@@ -311,15 +318,16 @@ public final class TriggerEngine implements AutoCloseable {
             eventsSkipped.increment();
             return;
         }
-        if (config.eventTime()) {
+        if (!onEventTime.isEmpty()) {
             if (latest == null || at.isAfter(latest)) {
                 latest = at;
             } else if (at.isBefore(latest.minus(config.lateAllowance()))) {
                 lateEvents.increment(); // handled all the same: its stream may be gone, then it starts one
             }
         }
-        LocalDateTime t = now.get();
         for (TriggerDefinition trigger : triggers.values()) {
+            Supplier<LocalDateTime> now = clockOf(trigger.name());
+            LocalDateTime t = now.get();
             Criteria matched = trigger.match(traits, now);
             if (matched == null) {
                 continue;
@@ -356,7 +364,7 @@ public final class TriggerEngine implements AutoCloseable {
             s.offsets.add(e.offset());
             trigger.debug().bump("Added events");
             if (s.fireAt == null) {
-                countFireCriteria(trigger, s, traits);
+                countFireCriteria(trigger, s, traits, now);
             }
             schedule(s);
             changed.add(s);
@@ -364,7 +372,8 @@ public final class TriggerEngine implements AutoCloseable {
     }
 
     /** One counter per fire criterion, capped at its number: the stream is ready when all are full. */
-    private void countFireCriteria(TriggerDefinition trigger, Stream s, Map<String, Object> traits) {
+    private void countFireCriteria(
+            TriggerDefinition trigger, Stream s, Map<String, Object> traits, Supplier<LocalDateTime> now) {
         Debug.Group group = trigger.debug().group("Fire");
         boolean ready = true;
         List<Criteria> criteria = trigger.fireCriteria();
@@ -381,11 +390,16 @@ public final class TriggerEngine implements AutoCloseable {
         }
     }
 
+    private Supplier<LocalDateTime> clockOf(String trigger) {
+        return clocks.get(onEventTime.contains(trigger) ? 1 : 0);
+    }
+
     private void schedule(Stream s) {
+        int clock = onEventTime.contains(s.trigger) ? 1 : 0;
         if (s.fireAt != null) {
-            fireQueue.add(new Due(s.fireAt, s.id));
+            fireQueues.get(clock).add(new Due(s.fireAt, s.id));
         } else if (s.expireAt != null) {
-            expireQueue.add(new Due(s.expireAt, s.id));
+            expireQueues.get(clock).add(new Due(s.expireAt, s.id));
         }
     }
 
@@ -412,10 +426,15 @@ public final class TriggerEngine implements AutoCloseable {
 
     /** Hands the streams whose fire time or expiry has come, by the triggers' clock, to the pipeline workers. */
     void runDue() {
-        LocalDateTime t = now.get();
-        if (t == null) {
-            return; // event time, and no event read yet
+        for (int clock = 0; clock < clocks.size(); clock++) {
+            LocalDateTime t = clocks.get(clock).get();
+            if (t != null) { // null: event time, and no event read yet
+                runDue(t, fireQueues.get(clock), expireQueues.get(clock));
+            }
         }
+    }
+
+    private void runDue(LocalDateTime t, PriorityQueue<Due> fireQueue, PriorityQueue<Due> expireQueue) {
         Due d;
         while ((d = fireQueue.peek()) != null && !d.at().isAfter(t)) {
             fireQueue.poll();

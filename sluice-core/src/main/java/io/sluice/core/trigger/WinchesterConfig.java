@@ -37,11 +37,12 @@ import org.slf4j.LoggerFactory;
  * @param purgeCompletedStreams whether completed streams are deleted rather than kept
  * @param trimEvents whether events of no stream are deleted after {@code trim_events_age}
  * @param eventTime Sluice's {@code sluice: {time: event}}: the triggers' clock is the time of the
- *     events read, not the wall clock
+ *     events read, not the wall clock (a trigger's own {@code time:} overrides it)
  * @param lateAllowance with event time, how far behind the latest event time an event may be
  *     and still join its streams ({@code sluice: {late_allowance: 10m}}); the triggers' clock
  *     runs this far behind the latest event time
  * @param workers how each server's pipeline workers run due streams
+ * @param eventTimeOnly every trigger on event time, whatever its own {@code time:} says (a replay)
  * @param settings every key of the file, for the API
  */
 public record WinchesterConfig(
@@ -56,10 +57,11 @@ public record WinchesterConfig(
         boolean eventTime,
         java.time.Duration lateAllowance,
         WorkerSettings workers,
+        boolean eventTimeOnly,
         JsonNode settings) {
     private static final Logger LOG = LoggerFactory.getLogger(WinchesterConfig.class);
 
-    /** The same definitions on event time (a replay runs on the times of what it reads). */
+    /** The same definitions, all on event time (a replay runs on the times of what it reads). */
     public WinchesterConfig withEventTime() {
         return new WinchesterConfig(
                 file,
@@ -73,6 +75,7 @@ public record WinchesterConfig(
                 true,
                 lateAllowance,
                 workers,
+                true,
                 settings);
     }
 
@@ -191,6 +194,7 @@ public record WinchesterConfig(
                 eventTime(root.get("sluice"), file),
                 lateAllowance(root.get("sluice"), file),
                 WorkerSettings.of(root, root.get("sluice"), file),
+                false,
                 root);
     }
 

@@ -37,6 +37,7 @@ import picocli.CommandLine.Spec;
             ZeroMqBench.class,
             FlowBench.class,
             TriggerBench.class,
+            SharedTriggerBench.class,
             DiskBench.class
         })
 final class BenchCommand implements Runnable {

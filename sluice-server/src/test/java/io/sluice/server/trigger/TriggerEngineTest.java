@@ -317,6 +317,38 @@ class TriggerEngineTest {
     }
 
     @Test
+    void aTriggerWithItsOwnTimeEventRunsOnTheEventsTimesWhileTheOthersKeepTheWallClock() throws Exception {
+        close();
+        String triggers = Files.readString(dir.resolve("triggers.yaml"));
+        assertThat(triggers).contains("- name: every_event\n");
+        Files.writeString(
+                dir.resolve("triggers.yaml"),
+                triggers.replace("- name: every_event\n", "- name: every_event\n  time: event\n"));
+        open();
+        send(event("a1", "compute.instance.create.start", "i-1", "2014-08-01T10:00:00Z", ""));
+        settle();
+        // 45 days later by the events' times; the wall clock has not moved
+        send(event("b1", "compute.instance.create.start", "i-2", "2014-09-15T00:00:00Z", ""));
+        settle();
+        JsonNode everyEvent = engine.streams(
+                new TriggerEngine.StreamQuery("every_event", null, null, null, null, Long.MAX_VALUE, 10));
+        assertThat(everyEvent).hasSize(2);
+        assertThat(everyEvent
+                        .get(1)
+                        .path("distinguishing_traits")
+                        .path("instance_id")
+                        .asText())
+                .isEqualTo("i-1");
+        assertThat(everyEvent.get(1).path("state").asText())
+                .as("$first + 30d passed on event time")
+                .isEqualTo("completed");
+        assertThat(everyEvent.get(0).path("state").asText()).isEqualTo("active");
+        assertThat(streams("active"))
+                .as("test_trigger's streams wait for the wall clock")
+                .hasSize(2);
+    }
+
+    @Test
     void aRestartResumesEveryStreamAsItWas() throws Exception {
         send(
                 event("a1", "compute.instance.create.start", "i-1", "2014-08-01T10:00:00Z", ""),
