@@ -1,6 +1,5 @@
 package io.sluice.core.trigger;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -27,7 +26,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -191,7 +189,7 @@ final class PipelineWorkers implements AutoCloseable {
             while (running) {
                 Retry r = retries.poll();
                 if (r != null) {
-                    r.outcome().complete(run(r.stream()));
+                    r.outcome().complete(runBatch(List.of(r.stream())).getFirst());
                     continue;
                 }
                 long now = clock.millis();
@@ -215,9 +213,7 @@ final class PipelineWorkers implements AutoCloseable {
                     continue;
                 }
                 got.forEach(s -> claimed.add(s.id));
-                for (int i = 0; i < got.size() && running; i++) {
-                    run(got.get(i));
-                }
+                runBatch(got);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -253,102 +249,191 @@ final class PipelineWorkers implements AutoCloseable {
         }
     }
 
+    /** Flush a group of finished pipelines at least this often, so that completions are not held back. */
+    private static final long FLUSH_NANOS = 100_000_000L;
+
+    /** One stream's pipeline run, not yet settled: its new state and the events it made. */
+    private static final class Run {
+        final Stream stream;
+        final boolean firing;
+        final Debug debug;
+        List<ObjectNode> fresh = List.of();
+        String error;
+
+        Run(Stream stream, boolean firing, Debug debug) {
+            this.stream = stream;
+            this.firing = firing;
+            this.debug = debug;
+        }
+    }
+
     /**
-     * Runs one claimed stream's pipeline and settles it.
+     * Runs claimed streams' pipelines one after the other and settles them in groups: the new
+     * events of a group in one append, then the group's outcomes in one transaction (a group is
+     * flushed at least every 100 ms). A crash before a group is settled runs its streams again.
      *
-     * @return null when it completed, else why not
+     * @return for each stream, null when it completed, else why not
      */
-    private String run(Stream s) {
-        busy.incrementAndGet();
-        boolean keepClaim = false; // a stop interrupted the pipeline: the claim is given up at close
-        try {
-            boolean firing = s.state == Stream.State.FIRING || s.state == Stream.State.RETRY_FIRE;
-            TriggerDefinition trigger = triggers.get(s.trigger);
-            String pipeline = trigger == null ? null : firing ? trigger.firePipeline() : trigger.expirePipeline();
-            Debug debug = trigger != null ? trigger.debug() : new Debug(0);
-            String error = null;
-            if (trigger == null) {
-                error = "no trigger named '" + s.trigger + "' is defined any more";
-            } else if (pipeline != null) {
-                try {
-                    error = runPipeline(s, config.pipelines().get(pipeline), debug);
-                } catch (InterruptedException stopping) {
-                    // the server is stopping: the stream stays claimed-then-released, and runs again
-                    Thread.currentThread().interrupt();
-                    keepClaim = true;
-                    return "the server stopped while the pipeline ran; it runs again";
-                }
-            } else {
-                debug.bump(
-                        firing
-                                ? "No fire pipeline for '" + s.trigger + "'"
-                                : "No expire pipeline for '" + s.trigger + "'");
+    private List<String> runBatch(List<Stream> streams) {
+        Map<Long, io.sluice.core.log.StoredEvent> events = read(streams);
+        List<String> outcomes = new ArrayList<>(streams.size());
+        List<Run> group = new ArrayList<>();
+        long since = System.nanoTime();
+        for (int i = 0; i < streams.size(); i++) {
+            Stream s = streams.get(i);
+            if (!running) {
+                outcomes.add("the server stopped before the pipeline ran; it runs again");
+                continue; // its claim is given up at close
             }
-            if (error == null) {
+            busy.incrementAndGet();
+            try {
+                Run run = run(s, events);
+                if (run == null) { // a stop interrupted it: the claim is given up at close
+                    outcomes.add("the server stopped while the pipeline ran; it runs again");
+                    continue;
+                }
+                group.add(run);
+            } finally {
+                busy.decrementAndGet();
+            }
+            if (i == streams.size() - 1 || System.nanoTime() - since >= FLUSH_NANOS) {
+                flush(group, outcomes);
+                group.clear();
+                since = System.nanoTime();
+            }
+        }
+        flush(group, outcomes);
+        return outcomes;
+    }
+
+    /** Runs one stream's pipeline; null when a stop interrupted it. */
+    private Run run(Stream s, Map<Long, io.sluice.core.log.StoredEvent> events) {
+        boolean firing = s.state == Stream.State.FIRING || s.state == Stream.State.RETRY_FIRE;
+        TriggerDefinition trigger = triggers.get(s.trigger);
+        String pipeline = trigger == null ? null : firing ? trigger.firePipeline() : trigger.expirePipeline();
+        Run run = new Run(s, firing, trigger != null ? trigger.debug() : new Debug(0));
+        if (trigger == null) {
+            run.error = "no trigger named '" + s.trigger + "' is defined any more";
+        } else if (pipeline != null) {
+            try {
+                runPipeline(run, config.pipelines().get(pipeline), events);
+            } catch (InterruptedException stopping) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        } else {
+            run.debug.bump(
+                    firing ? "No fire pipeline for '" + s.trigger + "'" : "No expire pipeline for '" + s.trigger + "'");
+        }
+        return run;
+    }
+
+    /** Stores a group's new events, then settles its streams; adds each outcome. */
+    private void flush(List<Run> group, List<String> outcomes) {
+        if (group.isEmpty()) {
+            return;
+        }
+        List<ObjectNode> fresh = new ArrayList<>();
+        for (Run r : group) {
+            if (r.error == null) {
+                fresh.addAll(r.fresh);
+            }
+        }
+        if (!fresh.isEmpty()) {
+            try {
+                log.append(fresh).get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                String why = running ? e.toString() : "the server stopped";
+                for (Run r : group) {
+                    if (r.error == null && !r.fresh.isEmpty()) {
+                        r.error = "its pipeline succeeded but its " + r.fresh.size()
+                                + " new events could not be stored: " + why;
+                    }
+                }
+                if (!running) { // not the pipelines' fault: they run again (claims given up at close)
+                    group.forEach(r -> outcomes.add(r.error));
+                    return;
+                }
+            }
+        }
+        WorkerSettings.Retry retry = config.workers().retry();
+        for (Run r : group) {
+            Stream s = r.stream;
+            if (r.error == null) {
                 s.state = Stream.State.COMPLETED;
                 s.lastError = null;
                 s.retryAt = null;
             } else {
-                s.state = firing ? Stream.State.ERROR : Stream.State.EXPIRE_ERROR;
-                s.lastError = error;
-                WorkerSettings.Retry retry = config.workers().retry();
-                var next = retry == null ? null : retry.next(s.attempts, clock.instant());
-                s.retryAt = next;
+                s.state = r.firing ? Stream.State.ERROR : Stream.State.EXPIRE_ERROR;
+                s.lastError = r.error;
+                s.retryAt = retry == null ? null : retry.next(s.attempts, clock.instant());
                 LOG.warn(
                         "triggers: stream {} of {} failed to {} (attempt {}{}): {}",
                         s.id,
                         s.trigger,
-                        firing ? "fire" : "expire",
+                        r.firing ? "fire" : "expire",
                         s.attempts,
-                        next == null ? "" : ", runs again at " + next,
-                        error);
+                        s.retryAt == null ? "" : ", runs again at " + s.retryAt,
+                        r.error);
             }
-            boolean settled;
-            try {
-                settled = table.settle(s, owner, config.purgeCompletedStreams());
-            } catch (RuntimeException e) {
-                // the claim lapses and the stream runs again (here or elsewhere): at least once
-                LOG.warn("triggers: stream {} ran but could not be settled: {}", s.id, e.getMessage());
-                return "the stream ran but could not be settled (it runs again): " + e.getMessage();
+        }
+        boolean[] settled;
+        try {
+            settled = table.settle(group.stream().map(r -> r.stream).toList(), owner, config.purgeCompletedStreams());
+        } catch (RuntimeException e) {
+            // the claims lapse and the streams run again (here or elsewhere): at least once
+            LOG.warn("triggers: {} streams ran but could not be settled: {}", group.size(), e.getMessage());
+            for (Run r : group) {
+                claimed.remove(r.stream.id);
+                outcomes.add("the stream ran but could not be settled (it runs again): " + e.getMessage());
             }
-            if (!settled) {
+            return;
+        }
+        for (int i = 0; i < group.size(); i++) {
+            Run r = group.get(i);
+            Stream s = r.stream;
+            claimed.remove(s.id);
+            if (!settled[i]) {
                 claimsLost.increment();
                 LOG.warn(
                         "triggers: stream {} ran past its claim and another server ran it again; this run's outcome is dropped",
                         s.id);
-                return "another server took the stream over while its pipeline ran here";
+                outcomes.add("another server took the stream over while its pipeline ran here");
+                continue;
             }
             s.ranBy = owner;
-            if (error == null) {
-                debug.bump(firing ? "Streams fired" : "Streams expired");
-                finished.computeIfAbsent(s.trigger + (firing ? ":fired" : ":expired"), k -> Counter.builder(
+            if (r.error == null) {
+                r.debug.bump(r.firing ? "Streams fired" : "Streams expired");
+                finished.computeIfAbsent(s.trigger + (r.firing ? ":fired" : ":expired"), k -> Counter.builder(
                                         "sluice.triggers.streams")
                                 .description("Streams fired or expired in this server, by trigger")
                                 .tag("trigger", s.trigger)
-                                .tag("outcome", firing ? "fired" : "expired")
+                                .tag("outcome", r.firing ? "fired" : "expired")
                                 .register(meters))
                         .increment();
             }
             TriggerEngine.StreamListener l = listener;
             if (l != null) {
-                l.finished(s.id, s.trigger, s.distinguishedBy.deepCopy(), firing, error);
+                l.finished(s.id, s.trigger, s.distinguishedBy.deepCopy(), r.firing, r.error);
             }
-            return error;
-        } finally {
-            if (!keepClaim) {
-                claimed.remove(s.id);
-            }
-            busy.decrementAndGet();
+            outcomes.add(r.error);
         }
     }
 
     /**
-     * Runs a pipeline over a stream's events; on success appends the new events it produced.
+     * Runs a pipeline over a stream's events, its handlers' commits or rollbacks included; leaves
+     * the new events it produced (to be appended with its group) or the error in {@code run}.
      *
-     * @return null on success, else what went wrong
+     * @throws InterruptedException when a stop interrupted it (rolled back)
      */
-    private String runPipeline(Stream s, PipelineDefinition pipeline, Debug debug) throws InterruptedException {
-        List<ObjectNode> events = events(s);
+    private void runPipeline(Run run, PipelineDefinition pipeline, Map<Long, io.sluice.core.log.StoredEvent> read)
+            throws InterruptedException {
+        Stream s = run.stream;
+        Debug debug = run.debug;
+        List<ObjectNode> events = events(s, read);
         Set<String> ids = new HashSet<>();
         events.forEach(e -> ids.add(e.path("message_id").asText(e.path("id").asText())));
         Map<String, Object> env = new HashMap<>();
@@ -382,7 +467,8 @@ final class PipelineWorkers implements AutoCloseable {
                 // at the next start or on another server
                 throw new InterruptedException("stopping");
             }
-            return "pipeline " + pipeline.name() + ": " + e;
+            run.error = "pipeline " + pipeline.name() + ": " + e;
+            return;
         }
         for (PipelineHandler h : made) {
             try {
@@ -393,42 +479,79 @@ final class PipelineWorkers implements AutoCloseable {
                 LOG.warn("triggers: commit of {} failed: {}", h.getClass().getSimpleName(), ce.toString());
             }
         }
-        List<ObjectNode> fresh = current.stream()
+        run.fresh = current.stream()
                 .filter(e ->
                         !ids.contains(e.path("message_id").asText(e.path("id").asText())))
                 .toList();
-        if (!fresh.isEmpty()) {
-            try {
-                log.append(fresh).get(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                throw e;
-            } catch (Exception e) {
-                if (Thread.currentThread().isInterrupted() || !running) {
-                    throw new InterruptedException("stopping");
-                }
-                return "pipeline " + pipeline.name() + " succeeded but its " + fresh.size()
-                        + " new events could not be stored: " + e;
+    }
+
+    /**
+     * The events of these streams, read from the log in ranges (streams made due together
+     * usually have their events near each other) rather than one query per event.
+     */
+    private Map<Long, io.sluice.core.log.StoredEvent> read(List<Stream> streams) {
+        java.util.TreeSet<Long> wanted = new java.util.TreeSet<>();
+        streams.forEach(s -> wanted.addAll(s.offsets));
+        return read(store, wanted);
+    }
+
+    static Map<Long, io.sluice.core.log.StoredEvent> read(EventStore store, java.util.NavigableSet<Long> wanted) {
+        Map<Long, io.sluice.core.log.StoredEvent> out = new HashMap<>();
+        List<Long> sorted = new ArrayList<>(wanted);
+        int i = 0;
+        while (i < sorted.size()) {
+            // one query for a run of wanted offsets close together (gaps of at most 32, within 1,024)
+            int j = i;
+            while (j + 1 < sorted.size()
+                    && sorted.get(j + 1) - sorted.get(j) <= 32
+                    && sorted.get(j + 1) - sorted.get(i) < 1_024) {
+                j++;
             }
+            long from = sorted.get(i);
+            long to = sorted.get(j);
+            try {
+                for (io.sluice.core.log.StoredEvent e :
+                        store.read(from - 1, (int) (to - from + 1), e -> true).events()) {
+                    if (e.offset() <= to && wanted.contains(e.offset())) {
+                        out.put(e.offset(), e);
+                    }
+                }
+            } catch (io.sluice.core.log.OffsetOutOfRangeException gone) {
+                // retention deleted the start of the run: what is left of it, one event at a time
+                for (int k = i; k <= j; k++) {
+                    long offset = sorted.get(k);
+                    try {
+                        List<io.sluice.core.log.StoredEvent> one =
+                                store.read(offset - 1, 1, e -> true).events();
+                        if (!one.isEmpty() && one.getFirst().offset() == offset) {
+                            out.put(offset, one.getFirst());
+                        }
+                    } catch (io.sluice.core.log.OffsetOutOfRangeException deleted) {
+                        // gone: the stream's pipeline runs without it (logged by the caller)
+                    }
+                }
+            }
+            i = j + 1;
         }
-        return null;
+        return out;
     }
 
     /** A stream's events from the log, distilled as the triggers saw them, by timestamp (stable for equal ones). */
     List<ObjectNode> events(Stream s) {
-        return events(s, store, doc -> TriggerEngine.distilled(distiller, doc));
+        return events(s, read(List.of(s)));
     }
 
-    static List<ObjectNode> events(Stream s, EventStore store, Function<JsonNode, ObjectNode> distill) {
+    private List<ObjectNode> events(Stream s, Map<Long, io.sluice.core.log.StoredEvent> read) {
         List<ObjectNode> out = new ArrayList<>();
         for (long offset : s.offsets) {
-            EventStore.Page page = store.read(offset - 1, 1, e -> true);
-            if (page.events().isEmpty() || page.events().getFirst().offset() != offset) {
+            io.sluice.core.log.StoredEvent stored = read.get(offset);
+            if (stored == null) {
                 LOG.warn("triggers: event {} of stream {} is no longer in the log (retention)", offset, s.id);
                 continue;
             }
             ObjectNode e;
             try {
-                e = distill.apply(Json.parse(page.events().getFirst().json()));
+                e = TriggerEngine.distilled(distiller, Json.parse(stored.json()));
             } catch (RuntimeException bad) {
                 LOG.warn(
                         "triggers: event {} of stream {} cannot be distilled again: {}",

@@ -177,37 +177,42 @@ final class StreamTable {
     }
 
     /**
-     * Settles a claimed stream after its pipeline ran: its new state, error and retry time, who
-     * ran it; deleted instead when completed and {@code purge}.
+     * Settles claimed streams after their pipelines ran, in one transaction: each one's new state,
+     * error and retry time, who ran it; deleted instead when completed and {@code purge}.
      *
-     * @return false when the claim was no longer {@code owner}'s (it expired and another server
-     *     took the stream): nothing is written
+     * @return for each stream, false when the claim was no longer {@code owner}'s (it expired and
+     *     another server took the stream): nothing is written for it
      */
-    boolean settle(Stream s, String owner, boolean purge) {
-        return store.transaction("settling a trigger stream", c -> {
-            if (purge && s.state == Stream.State.COMPLETED) {
-                try (PreparedStatement ps =
-                        c.prepareStatement("DELETE FROM trigger_streams WHERE id = ? AND claimed_by = ?")) {
-                    ps.setLong(1, s.id);
-                    ps.setString(2, owner);
-                    return ps.executeUpdate() == 1;
+    boolean[] settle(List<Stream> streams, String owner, boolean purge) {
+        return store.transaction("settling trigger streams", c -> {
+            boolean[] done = new boolean[streams.size()];
+            try (PreparedStatement delete =
+                            c.prepareStatement("DELETE FROM trigger_streams WHERE id = ? AND claimed_by = ?");
+                    PreparedStatement update = c.prepareStatement("UPDATE trigger_streams SET state = ?,"
+                            + " last_error = ?, retry_at = ?, ran_by = ?, claimed_by = NULL, claim_expires = NULL"
+                            + " WHERE id = ? AND claimed_by = ?")) {
+                for (int i = 0; i < streams.size(); i++) {
+                    Stream s = streams.get(i);
+                    if (purge && s.state == Stream.State.COMPLETED) {
+                        delete.setLong(1, s.id);
+                        delete.setString(2, owner);
+                        done[i] = delete.executeUpdate() == 1;
+                        continue;
+                    }
+                    update.setString(1, s.state.wireName());
+                    update.setString(2, s.lastError);
+                    if (s.retryAt == null) {
+                        update.setNull(3, java.sql.Types.BIGINT);
+                    } else {
+                        update.setLong(3, s.retryAt.toEpochMilli());
+                    }
+                    update.setString(4, owner);
+                    update.setLong(5, s.id);
+                    update.setString(6, owner);
+                    done[i] = update.executeUpdate() == 1;
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE trigger_streams SET state = ?, last_error = ?,"
-                    + " retry_at = ?, ran_by = ?, claimed_by = NULL, claim_expires = NULL"
-                    + " WHERE id = ? AND claimed_by = ?")) {
-                ps.setString(1, s.state.wireName());
-                ps.setString(2, s.lastError);
-                if (s.retryAt == null) {
-                    ps.setNull(3, java.sql.Types.BIGINT);
-                } else {
-                    ps.setLong(3, s.retryAt.toEpochMilli());
-                }
-                ps.setString(4, owner);
-                ps.setLong(5, s.id);
-                ps.setString(6, owner);
-                return ps.executeUpdate() == 1;
-            }
+            return done;
         });
     }
 
