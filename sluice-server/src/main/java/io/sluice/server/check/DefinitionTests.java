@@ -232,7 +232,7 @@ public final class DefinitionTests {
         }
         DrivenClock clock = new DrivenClock(start);
         Path dir = Files.createTempDirectory("sluice-test");
-        SqliteEventStore store = SqliteEventStore.open(dir, clock);
+        SqliteEventStore store = SqliteEventStore.scratch(dir, clock);
         EventLog log = new EventLog(
                 store, Envelope.WINCHESTER, clock, () -> UUID.randomUUID().toString(), new SimpleMeterRegistry());
         LiveEvents live = new LiveEvents();

@@ -101,7 +101,7 @@ final class ReplayCommand implements java.util.concurrent.Callable<Integer> {
         Clock clock = Clock.systemUTC();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        SqliteEventStore store = SqliteEventStore.open(dir, clock);
+        SqliteEventStore store = SqliteEventStore.scratch(dir, clock);
         EventLog log = new EventLog(
                 store, Envelope.WINCHESTER, clock, () -> UUID.randomUUID().toString(), new SimpleMeterRegistry());
         LiveEvents live = new LiveEvents();

@@ -141,7 +141,7 @@ public final class SqliteEventStore implements EventStore {
     private final LongAdder eventBytesWritten = new LongAdder(); // events' texts appended, as received
     private final LongAdder storedBytesWritten = new LongAdder(); // the same, as written into rows
 
-    private SqliteEventStore(Path file, Clock clock, IdIndex ids, Wal wal, Compression compression)
+    private SqliteEventStore(Path file, Clock clock, IdIndex ids, Wal wal, Compression compression, boolean durable)
             throws SQLException {
         this.file = file;
         this.clock = clock;
@@ -150,7 +150,7 @@ public final class SqliteEventStore implements EventStore {
         String url = "jdbc:sqlite:" + file;
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
-        config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+        config.setSynchronous(durable ? SQLiteConfig.SynchronousMode.FULL : SQLiteConfig.SynchronousMode.OFF);
         config.setBusyTimeout(30_000);
         createIfNew(file, url);
         this.writer = DriverManager.getConnection(url, config.toProperties());
@@ -400,12 +400,32 @@ public final class SqliteEventStore implements EventStore {
         return open(directory, clock, ids, wal, Compression.ZSTD);
     }
 
+    /**
+     * Opens a scratch store for state that is thrown away afterwards (a replay's, a definition
+     * test's): the same store, but commits are not fsynced ({@code synchronous=OFF}), so a crash
+     * of the machine may lose or corrupt it.
+     */
+    public static SqliteEventStore scratch(Path directory, Clock clock) {
+        return open(
+                directory,
+                clock,
+                new IdIndex(IdIndex.FLUSH_AT, IdIndex.DEFAULT_HASH),
+                Wal.DEFAULT,
+                Compression.NONE,
+                false);
+    }
+
     /** Opens the store with everything tuned (tests). */
     static SqliteEventStore open(Path directory, Clock clock, IdIndex ids, Wal wal, Compression compression) {
+        return open(directory, clock, ids, wal, compression, true);
+    }
+
+    private static SqliteEventStore open(
+            Path directory, Clock clock, IdIndex ids, Wal wal, Compression compression, boolean durable) {
         compression.checkAvailable();
         try {
             Files.createDirectories(directory);
-            return new SqliteEventStore(directory.resolve("sluice.db"), clock, ids, wal, compression);
+            return new SqliteEventStore(directory.resolve("sluice.db"), clock, ids, wal, compression, durable);
         } catch (IOException | SQLException e) {
             throw new StoreException("cannot open the SQLite store in " + directory + ": " + e.getMessage(), e);
         }
