@@ -265,7 +265,8 @@ public final class SluiceServer implements AutoCloseable {
             ServerConfig config, EventStore store, LiveEvents live, Clock clock, PrometheusMeterRegistry meters) {
         List<Router.Output> outputs = new ArrayList<>();
         for (ServerConfig.OutputConfig o : config.routing().outputs()) {
-            outputs.add(new Router.Output(o.name(), o.sink(), OutputFields.policy(o.settings())));
+            outputs.add(new Router.Output(
+                    o.name(), o.sink(), OutputFields.policy(o.settings()), OutputFields.linger(o.settings())));
         }
         Router router = new Router(store, live, outputs, config.routing().defaultOutput(), clock, meters);
         List<QueryBook.Edit> changed = config.routing().queries().stream()

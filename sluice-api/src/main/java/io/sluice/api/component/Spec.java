@@ -47,6 +47,14 @@ public record Spec(String kind, String type, String summary, List<Field> fields)
     public static final Field BACKOFF = Field.optional(
             "backoff", Field.Type.DURATION, "200ms", "the first wait after a failure; doubles up to max_backoff");
 
+    /** Every output's setting: how long a round of routing waits for more events when few have come. */
+    public static final Field LINGER = Field.optional(
+            "linger",
+            Field.Type.DURATION,
+            "5ms",
+            "how long a round waits for more events when fewer than 256 have come, so that sends are fuller (0: not at"
+                    + " all)");
+
     /** Every output's setting: the longest wait between attempts. */
     public static final Field MAX_BACKOFF =
             Field.optional("max_backoff", Field.Type.DURATION, "30s", "the longest wait between attempts");
@@ -87,7 +95,8 @@ public record Spec(String kind, String type, String summary, List<Field> fields)
      */
     public static List<Field> framework(String kind) {
         return switch (kind) {
-            case "output", "handler" -> List.of(MAX_ATTEMPTS, BACKOFF, MAX_BACKOFF);
+            case "output" -> List.of(MAX_ATTEMPTS, BACKOFF, MAX_BACKOFF, LINGER);
+            case "handler" -> List.of(MAX_ATTEMPTS, BACKOFF, MAX_BACKOFF);
             case "module" -> List.of(QUEUE_SIZE, MAX_RESCUE);
             case "input" -> List.of(DISTILL, DISTILL_CATCH_ALL);
             default -> List.of();

@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
 final class Route implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Route.class);
     private static final int BATCH = 8_192; // events matched, and their matches delivered, per round at most
+    private static final int LINGER_ENOUGH = 256; // a round with this many events does not linger
+    private final long lingerNanos;
     private static final Duration CHECKPOINT_EVERY = Duration.ofMillis(100);
 
     /** A dead letter's replay, run on the route's thread between batches. */
@@ -65,8 +67,10 @@ final class Route implements AutoCloseable {
             EventStore store,
             LiveEvents live,
             DeadLetters deadLetters,
-            Clock clock) {
+            Clock clock,
+            Duration linger) {
         this.output = output;
+        this.lingerNanos = linger.toNanos();
         this.reader = readerName(output);
         this.deliverer = deliverer;
         this.book = book;
@@ -170,6 +174,7 @@ final class Route implements AutoCloseable {
                 while (batch.size() < BATCH && (e = cursor.next(Duration.ZERO)) != null) {
                     batch.add(e);
                 }
+                linger(cursor, batch);
                 List<Message> messages = match(batch);
                 if (deliverer != null && !messages.isEmpty()) {
                     if (!deliverer.deliver(messages, () -> running)) {
@@ -197,6 +202,30 @@ final class Route implements AutoCloseable {
                 LOG.warn("{}: could not save the checkpoint on stopping: {}", reader, e.getMessage());
             }
             lease.release();
+        }
+    }
+
+    /**
+     * When few events have come, waits up to the output's {@code linger} for more: a steady
+     * trickle then makes one fuller send per round instead of a send, and a confirm, per event
+     * or two (with RabbitMQ's confirms of persistent messages, 2,000 events/s routed two at a
+     * time could not keep up; five milliseconds of waiting made it).
+     */
+    private void linger(LogCursor cursor, List<StoredEvent> batch) throws InterruptedException {
+        if (lingerNanos == 0 || batch.size() >= LINGER_ENOUGH) {
+            return;
+        }
+        long end = System.nanoTime() + lingerNanos;
+        long left;
+        StoredEvent e;
+        try {
+            while (batch.size() < LINGER_ENOUGH
+                    && (left = end - System.nanoTime()) > 0
+                    && (e = cursor.next(Duration.ofNanos(left))) != null) {
+                batch.add(e);
+            }
+        } catch (OffsetOutOfRangeException gap) {
+            // retention passed the cursor: the next round reports and skips the gap
         }
     }
 

@@ -48,7 +48,7 @@ public final class Router implements AutoCloseable {
      * @param sink where its messages go
      * @param policy retries before a message is parked
      */
-    public record Output(String name, Sink sink, Deliverer.Policy policy) {}
+    public record Output(String name, Sink sink, Deliverer.Policy policy, java.time.Duration linger) {}
 
     private final EventStore store;
     private final QueryBook book;
@@ -125,9 +125,9 @@ public final class Router implements AutoCloseable {
                         }
                     },
                     meters);
-            routes.put(o.name(), new Route(o.name(), d, book, counters, store, live, deadLetters, clock));
+            routes.put(o.name(), new Route(o.name(), d, book, counters, store, live, deadLetters, clock, o.linger()));
         }
-        routes.put("", new Route(null, null, book, counters, store, live, deadLetters, clock));
+        routes.put("", new Route(null, null, book, counters, store, live, deadLetters, clock, java.time.Duration.ZERO));
         for (Route r : routes.values()) {
             Gauge.builder("sluice.route.lag", r, x -> Math.max(0, store.lastOffset() - x.position()))
                     .description("Events in the log the route has not matched and delivered yet")

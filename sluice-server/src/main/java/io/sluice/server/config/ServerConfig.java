@@ -632,6 +632,8 @@ public record ServerConfig(
                 try {
                     OutputConfig output = new OutputConfig(e.getKey(), t.spec().read(e.getValue(), where), base);
                     output.sink().close(); // made once here so that its settings are checked now
+                    io.sluice.core.connect.OutputFields.policy(output.settings()); // and the framework's
+                    io.sluice.core.connect.OutputFields.linger(output.settings());
                     outputs.add(output);
                 } catch (IllegalArgumentException ex) {
                     throw new ConfigException(file + ": " + ex.getMessage());

@@ -338,6 +338,13 @@ class RoutingTest {
                 .hasMessageContaining("outputs.broker.url");
         Files.writeString(config, "outputs:\n  hook: {type: webhook, url: \"http://x\", retries: 3}\n");
         Assertions.assertThatThrownBy(() -> ServerConfig.load(config)).hasMessageContaining("outputs.hook.retries");
+        Files.writeString(config, "outputs:\n  hook: {type: webhook, url: \"http://x\", linger: 2s}\n");
+        Assertions.assertThatThrownBy(() -> ServerConfig.load(config))
+                .hasMessageContaining("outputs.hook.linger")
+                .hasMessageContaining("from 0 to 1s");
+        Files.writeString(config, "outputs:\n  hook: {type: webhook, url: \"http://x\", max_attempts: 0}\n");
+        Assertions.assertThatThrownBy(() -> ServerConfig.load(config))
+                .hasMessageContaining("outputs.hook.max_attempts");
         Files.writeString(config, "default_output: broker\n");
         Assertions.assertThatThrownBy(() -> ServerConfig.load(config)).hasMessageContaining("default_output");
         Files.writeString(config, "queries:\n  - {name: q, output: nowhere, query: {}}\n");
