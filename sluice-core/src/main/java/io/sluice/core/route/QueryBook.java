@@ -154,13 +154,24 @@ public final class QueryBook {
 
     /** Loads what the store holds; returns the statistics rows for the caller. */
     synchronized List<QueryTables.StatsRow> load() {
-        QueryTables.Loaded loaded = tables.load();
+        QueryTables.Loaded loaded;
+        if (tables.shared()) { // a change another server is applying is not ours to forget
+            tables.lock(LOCK_WAIT);
+            try {
+                loaded = tables.load();
+            } finally {
+                tables.unlock();
+            }
+        } else {
+            loaded = tables.load();
+        }
         Map<Long, Change> changes = new HashMap<>();
         for (QueryTables.ChangeRow c : loaded.changes()) {
             Change change = new Change(c.id(), c.batch());
             change.at = c.at();
             changes.put(c.id(), change);
             last = change;
+            known = c.id();
             nextChange = Math.max(nextChange, c.id() + 1);
         }
         Map<String, Query> queries = new LinkedHashMap<>();
@@ -196,6 +207,122 @@ public final class QueryBook {
      *     delete that is not active); nothing changes then
      */
     public synchronized Applied apply(List<Edit> edits) {
+        if (!tables.shared()) {
+            return applyHere(edits);
+        }
+        // Several servers: one applies at a time, on the active set as the last change left it.
+        tables.lock(LOCK_WAIT);
+        try {
+            tables.dropUnswitched(); // a change whose server died while applying it
+            sync();
+            nextVersion = Math.max(nextVersion, tables.maxVersion() + 1);
+            return applyHere(edits);
+        } finally {
+            tables.unlock();
+        }
+    }
+
+    private static final java.time.Duration LOCK_WAIT = java.time.Duration.ofSeconds(30);
+
+    /** The id of the last change this book knows (applied here or read from the store). */
+    private long known;
+
+    /**
+     * On a store shared with other servers: takes in the changes they applied since the last
+     * call, so that this server matches (and lists) the same queries at the same offsets.
+     *
+     * <p>A route calls this after reading a batch of events and before matching it. Exact, by the
+     * same argument as the switch under the write lock: a change's row is committed (without an
+     * offset) before its server reads the log head {@code S}; an event after {@code S} is
+     * committed after that read; so a route that has read such an event and then looks finds
+     * the change, waits for its offset if it has none yet (its server is between the two
+     * writes), and matches the event with the change's versions.
+     */
+    public synchronized void sync() {
+        if (!tables.shared()) {
+            return;
+        }
+        List<QueryTables.ChangeRow> rows = tables.changesAfter(known);
+        if (rows.isEmpty()) {
+            return;
+        }
+        long deadline = System.nanoTime() + LOCK_WAIT.toNanos();
+        while (rows.stream().anyMatch(r -> r.at() == null)) {
+            // another server is switching: wait for its offset, unless it died doing so
+            if (tables.unlocked() || System.nanoTime() > deadline) {
+                rows = rows.stream().filter(r -> r.at() != null).toList();
+                break;
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            rows = tables.changesAfter(known);
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        long through = rows.getLast().id();
+        Map<Long, Change> changes = new HashMap<>();
+        for (QueryTables.ChangeRow r : rows) {
+            Change c = new Change(r.id(), r.batch());
+            c.at = r.at();
+            changes.put(c.id, c);
+        }
+        QueryTables.Touched touched = tables.touchedAfter(known, through);
+        Map<String, Query> queries = new LinkedHashMap<>();
+        List<Version> added = new ArrayList<>();
+        for (QueryTables.VersionRow row : touched.versions()) {
+            Version v = byKey.get(Long.toString(row.id()));
+            if (v == null) {
+                StandingQuery q = StandingQuery.fromJson(Json.parse(row.doc()));
+                String output;
+                try {
+                    output = outputs.resolve(q);
+                } catch (IllegalArgumentException e) {
+                    output = null; // another server's outputs: its matches are only counted here
+                }
+                Change at = changes.get(row.added());
+                if (at == null) {
+                    continue; // added by a change that never switched
+                }
+                v = new Version(row.id(), q, output, at);
+                added.add(v);
+                byKey.put(v.key, v);
+                perOutput.merge(String.valueOf(output), 1, Integer::sum);
+                queries.put(v.key, q.query());
+            }
+            if (row.retired() != null && changes.containsKey(row.retired())) {
+                v.retired = changes.get(row.retired());
+            }
+        }
+        index.putAll(queries); // each valid only after its change's offset, already set
+        Change first = changes.get(rows.getFirst().id());
+        for (Version v : List.copyOf(live.values())) {
+            if (!touched.active().contains(v.id) && v.retired == null) {
+                // retired by a change whose rows were forgotten since: every route has passed it
+                v.retired = first;
+            }
+            if (v.retired != null) {
+                live.remove(v.query.name(), v);
+            }
+        }
+        for (Version v : added) {
+            if (v.retired == null) {
+                live.put(v.query.name(), v);
+            }
+        }
+        last = changes.get(through);
+        known = through;
+        nextChange = Math.max(nextChange, through + 1);
+        for (Version v : added) {
+            nextVersion = Math.max(nextVersion, v.id + 1);
+        }
+    }
+
+    private Applied applyHere(List<Edit> edits) {
         String batch = last == null ? null : last.batch;
         Map<String, Version> next = new LinkedHashMap<>(live); // the active set as the edits go
         Map<String, StandingQuery> put = new LinkedHashMap<>();
@@ -275,6 +402,7 @@ public final class QueryBook {
             live.put(v.query.name(), v);
         }
         last = change;
+        known = change.id;
         try {
             tables.switched(change.id, at);
         } finally {

@@ -33,9 +33,17 @@ final class QueryTables {
     record Loaded(List<ChangeRow> changes, List<VersionRow> versions, List<StatsRow> stats) {}
 
     private final EventStore store;
+    /** On a shared store: who may apply a change now (one server at a time). */
+    private final io.sluice.core.log.ReaderLease changing;
+
+    private final io.sluice.core.log.ReaderLease probe;
 
     QueryTables(EventStore store) {
         this.store = store;
+        this.changing = new io.sluice.core.log.ReaderLease(
+                store, "query-changes", java.time.Clock.systemUTC(), io.sluice.core.log.ReaderLease.TERM);
+        this.probe = new io.sluice.core.log.ReaderLease(
+                store, "query-changes", java.time.Clock.systemUTC(), io.sluice.core.log.ReaderLease.TERM);
         store.transaction("creating the standing queries' tables", c -> {
             try (Statement s = c.createStatement()) {
                 s.executeUpdate("CREATE TABLE IF NOT EXISTS query_changes (change_id BIGINT PRIMARY KEY,"
@@ -57,13 +65,7 @@ final class QueryTables {
      */
     Loaded load() {
         return store.transaction("loading the standing queries", c -> {
-            try (Statement s = c.createStatement()) {
-                s.executeUpdate("DELETE FROM query_versions WHERE added_change IN"
-                        + " (SELECT change_id FROM query_changes WHERE at_offset IS NULL)");
-                s.executeUpdate("UPDATE query_versions SET retired_change = NULL WHERE retired_change IN"
-                        + " (SELECT change_id FROM query_changes WHERE at_offset IS NULL)");
-                s.executeUpdate("DELETE FROM query_changes WHERE at_offset IS NULL");
-            }
+            dropUnswitched(c);
             List<ChangeRow> changes = new ArrayList<>();
             List<VersionRow> versions = new ArrayList<>();
             List<StatsRow> stats = new ArrayList<>();
@@ -93,6 +95,138 @@ final class QueryTables {
                 }
             }
             return new Loaded(changes, versions, stats);
+        });
+    }
+
+    /**
+     * Forgets changes that never switched (their server stopped or died while applying them):
+     * their versions go, and what they retired stays. Only with the lock held (or at start of
+     * a server on a store of its own).
+     */
+    void dropUnswitched() {
+        store.transaction("forgetting unswitched changes of the standing queries", c -> {
+            dropUnswitched(c);
+            return null;
+        });
+    }
+
+    private static void dropUnswitched(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("DELETE FROM query_versions WHERE added_change IN"
+                    + " (SELECT change_id FROM query_changes WHERE at_offset IS NULL)");
+            s.executeUpdate("UPDATE query_versions SET retired_change = NULL WHERE retired_change IN"
+                    + " (SELECT change_id FROM query_changes WHERE at_offset IS NULL)");
+            s.executeUpdate("DELETE FROM query_changes WHERE at_offset IS NULL");
+        }
+    }
+
+    /** Whether other servers share these tables (a shared store). */
+    boolean shared() {
+        return store.shared();
+    }
+
+    /**
+     * Takes the right to apply a change, waiting for a server that is applying one (on a store
+     * that is not shared, at once).
+     *
+     * @throws IllegalStateException when another server holds it for longer than {@code timeout}
+     */
+    void lock(java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!changing.hold()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("another server has been applying a change of the standing queries for"
+                        + " more than " + timeout.toSeconds() + " s; try again");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting to apply a change", e);
+            }
+        }
+    }
+
+    void unlock() {
+        changing.release();
+    }
+
+    /** Whether no server is applying a change now (its lock is free or lapsed): asked with a lease of its own. */
+    boolean unlocked() {
+        if (!probe.hold()) {
+            return false;
+        }
+        probe.release();
+        return true;
+    }
+
+    /** Changes after {@code change}, switched or not (at null), oldest first. */
+    List<ChangeRow> changesAfter(long change) {
+        return store.transaction("reading changes of the standing queries", c -> {
+            List<ChangeRow> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT change_id, batch, at_offset FROM query_changes WHERE change_id > ? ORDER BY change_id")) {
+                ps.setLong(1, change);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        long at = rs.getLong(3);
+                        Long switched = rs.wasNull() ? null : at; // before another column is read
+                        out.add(new ChangeRow(rs.getLong(1), rs.getString(2), switched));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
+     * What other servers' changes after {@code change} (through {@code through}) did: the
+     * versions they added, the versions they retired, and every version still active.
+     */
+    record Touched(List<VersionRow> versions, java.util.Set<Long> active) {}
+
+    Touched touchedAfter(long change, long through) {
+        return store.transaction("reading changed standing queries", c -> {
+            List<VersionRow> versions = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT version_id, name, doc, added_change, retired_change"
+                    + " FROM query_versions WHERE (added_change > ? AND added_change <= ?)"
+                    + " OR (retired_change > ? AND retired_change <= ?) ORDER BY version_id")) {
+                ps.setLong(1, change);
+                ps.setLong(2, through);
+                ps.setLong(3, change);
+                ps.setLong(4, through);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        long retired = rs.getLong(5);
+                        Long retiredChange = rs.wasNull() ? null : retired; // before another column is read
+                        versions.add(new VersionRow(
+                                rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4), retiredChange));
+                    }
+                }
+            }
+            java.util.Set<Long> active = new java.util.HashSet<>();
+            try (PreparedStatement ps =
+                    c.prepareStatement("SELECT version_id FROM query_versions WHERE added_change <= ?"
+                            + " AND (retired_change IS NULL OR retired_change > ?)")) {
+                ps.setLong(1, through);
+                ps.setLong(2, through);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        active.add(rs.getLong(1));
+                    }
+                }
+            }
+            return new Touched(versions, active);
+        });
+    }
+
+    /** The largest version id stored, or 0. */
+    long maxVersion() {
+        return store.transaction("reading query version ids", c -> {
+            try (Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT MAX(version_id) FROM query_versions")) {
+                return rs.next() ? rs.getLong(1) : 0L;
+            }
         });
     }
 

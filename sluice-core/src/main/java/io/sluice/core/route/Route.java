@@ -229,6 +229,11 @@ final class Route implements AutoCloseable {
         }
     }
 
+    /** Whether this server routes the output now (on a shared store, the one holding its lease). */
+    boolean leading() {
+        return lease.leading();
+    }
+
     /** Goes on from the shared checkpoint, where the server that held the lease left it. */
     private void resumeFromCheckpoint(LogCursor cursor) {
         long at = store.checkpoint(reader).map(EventStore.Checkpoint::offset).orElse(position);
@@ -240,6 +245,7 @@ final class Route implements AutoCloseable {
     }
 
     private List<Message> match(List<StoredEvent> batch) {
+        book.sync(); // with several servers: their changes of the queries, before these events
         List<Message> messages = new ArrayList<>();
         if (!book.routesTo(output)) {
             return messages;

@@ -161,6 +161,7 @@ public final class Router implements AutoCloseable {
 
     /** The active standing queries, by name. */
     public List<ObjectNode> list() {
+        book.sync(); // what other servers on the store applied
         List<ObjectNode> out = new ArrayList<>();
         book.active().stream()
                 .sorted(Comparator.comparing(v -> v.query().name()))
@@ -170,6 +171,7 @@ public final class Router implements AutoCloseable {
 
     /** One active query's status. */
     public Optional<ObjectNode> status(String name) {
+        book.sync(); // what other servers on the store applied
         QueryBook.Version v = book.active(name);
         return v == null ? Optional.empty() : Optional.of(status(v));
     }
@@ -188,6 +190,7 @@ public final class Router implements AutoCloseable {
 
     /** The batch id active now and the offset it switched at, with the routes' positions. */
     public ObjectNode summary() {
+        book.sync(); // what other servers on the store applied
         ObjectNode o = Json.object();
         o.put("batch", book.batch());
         o.put("switched_at", book.switchedAt());
@@ -202,6 +205,7 @@ public final class Router implements AutoCloseable {
             ro.put("position", r.position());
             ro.put("checkpoint", r.checkpointed());
             ro.put("lag", Math.max(0, store.lastOffset() - r.position()));
+            ro.put("routed_here", r.leading()); // with several servers, only one routes an output
             ro.put("connected", r.deliverer().connected());
             ro.put("last_error", r.deliverer().lastError());
         }
