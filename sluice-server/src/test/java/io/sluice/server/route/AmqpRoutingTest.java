@@ -188,6 +188,50 @@ class AmqpRoutingTest {
     }
 
     @Test
+    void theReadmesRoutingExampleSendsTheToursEventsToTheirKeysQueues() throws Exception {
+        // examples/routing.yaml as it is, pointed at the test's broker and with keys of this run
+        // (the broker is shared): alerts, info and perf become sluice-test-RUN-alerts, ...
+        Path examples = Path.of("..", "examples").toAbsolutePath().normalize();
+        Files.writeString(
+                dir.resolve("routing.yaml"),
+                Files.readString(examples.resolve("routing.yaml"))
+                        .replace("amqp://guest:guest@127.0.0.1:5672/%2F", broker.url()));
+        String queries = Files.readString(examples.resolve("queries.ndjson"));
+        for (String key : List.of("alerts", "info", "perf")) {
+            queries = queries.replace("\"key\":\"" + key + "\"", "\"key\":\"" + name(key) + "\"");
+        }
+        Files.writeString(dir.resolve("queries.ndjson"), queries);
+        Map<String, Map<String, JsonNode>> got = new java.util.HashMap<>();
+        for (String key : List.of("alerts", "info", "perf")) {
+            got.put(key, collect(name(key)));
+        }
+        server = SluiceServer.start(
+                ServerConfig.load(dir.resolve("routing.yaml")).withPort(0));
+        HttpResponse<String> sent = http.send(
+                HttpRequest.newBuilder(URI.create(server.url() + "/v1/events"))
+                        .header("Content-Type", "application/x-ndjson")
+                        .POST(HttpRequest.BodyPublishers.ofFile(examples.resolve("events.ndjson")))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(sent.statusCode()).as(sent.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> got.get("alerts").size() == 3
+                        && got.get("info").size() == 2
+                        && got.get("perf").size() == 1);
+        assertThat(got.get("alerts").values())
+                .extracting(e -> e.path("@message").asText())
+                .containsExactlyInAnyOrder("disk almost full", "kernel panic", "slow request");
+        assertThat(got.get("perf").values())
+                .extracting(e -> e.path("duration_ms").asInt())
+                .containsExactly(2300);
+        for (String key : List.of("alerts", "info", "perf")) {
+            try (Channel c = connection.createChannel()) {
+                c.queueDelete(name(key));
+            }
+        }
+    }
+
+    @Test
     void allMatchesArriveWhenTheBrokerClosesSluicesConnectionsMidStream() throws Exception {
         start();
         Map<String, JsonNode> all = collect(name("all"));
