@@ -10,15 +10,18 @@ import io.sluice.testkit.Notifications;
 import io.sluice.testkit.QueryWorkload;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
 
 /** The benchmark compares like with like: Esper's filters match exactly what Sluice's queries match. */
 class SameMatchesTest {
-    @Test
-    void esperAndSluiceCountTheSameMatches() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(
+            value = QueryWorkload.Shape.class,
+            names = {"MIXED", "RANGES"})
+    void esperAndSluiceCountTheSameMatches(QueryWorkload.Shape shape) {
         Notifications notifications = Notifications.load();
         List<ObjectNode> events = notifications.take(2_000, 3);
-        List<QueryWorkload.GeneratedQuery> queries = QueryWorkload.generate(2_000, 3, notifications.eventTypes());
+        List<QueryWorkload.GeneratedQuery> queries =
+                QueryWorkload.generate(2_000, 3, notifications.eventTypes(), shape);
         QueryIndex index = QueryWorkload.index(queries);
         long sluice = events.stream().mapToLong(e -> index.match(e).size()).sum();
 
