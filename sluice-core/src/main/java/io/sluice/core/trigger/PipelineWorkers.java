@@ -108,8 +108,9 @@ final class PipelineWorkers implements AutoCloseable {
         this.table = table;
         this.clock = clock;
         this.meters = meters;
+        // pid@host names the process; the suffix tells apart servers in one process (tests, benches)
         this.owner = ManagementFactory.getRuntimeMXBean().getName() + "/"
-                + Long.toHexString(Double.doubleToLongBits(Math.random())).substring(0, 6);
+                + java.util.UUID.randomUUID().toString().substring(0, 8);
         this.claimsLost = Counter.builder("sluice.triggers.claims_lost")
                 .description("Pipelines that ran past their claim's term while another server ran the stream again")
                 .register(meters);
