@@ -713,6 +713,9 @@ public final class QueryIndex {
             List<Entry> underKey = new ArrayList<>(Arrays.asList(orEmpty(p.eq.get(key.key()))));
             underKey.addAll(p.pairEntries.getOrDefault(key.key(), Set.of()));
             for (Entry e : underKey) {
+                if (e.addedIn == version) {
+                    continue; // added by this update, so planned with its counts already: nothing to gain
+                }
                 if (e.removedIn != Long.MAX_VALUE || byName.get(e.name) != e) {
                     continue; // already replaced or removed
                 }
