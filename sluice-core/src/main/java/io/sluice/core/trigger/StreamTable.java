@@ -136,22 +136,7 @@ final class StreamTable {
 
     /** Extends {@code owner}'s claims on these streams (a pipeline worker still running them). */
     void renew(String owner, Collection<Long> ids, long until) {
-        if (ids.isEmpty()) {
-            return;
-        }
-        store.transaction("renewing stream claims", c -> {
-            try (PreparedStatement up = c.prepareStatement(
-                    "UPDATE trigger_streams SET claim_expires = ? WHERE id = ? AND claimed_by = ?")) {
-                for (long id : ids) {
-                    up.setLong(1, until);
-                    up.setLong(2, id);
-                    up.setString(3, owner);
-                    up.addBatch();
-                }
-                up.executeBatch();
-            }
-            return null;
-        });
+        setClaimExpiry("renewing stream claims", owner, ids, until);
     }
 
     /**
@@ -159,15 +144,20 @@ final class StreamTable {
      * one's after a restart, runs them at once rather than after the claim's term.
      */
     void release(String owner, Collection<Long> ids) {
+        setClaimExpiry("releasing stream claims", owner, ids, 0);
+    }
+
+    private void setClaimExpiry(String what, String owner, Collection<Long> ids, long expires) {
         if (ids.isEmpty()) {
             return;
         }
-        store.transaction("releasing stream claims", c -> {
+        store.transaction(what, c -> {
             try (PreparedStatement up = c.prepareStatement(
-                    "UPDATE trigger_streams SET claim_expires = 0 WHERE id = ? AND claimed_by = ?")) {
+                    "UPDATE trigger_streams SET claim_expires = ? WHERE id = ? AND claimed_by = ?")) {
                 for (long id : ids) {
-                    up.setLong(1, id);
-                    up.setString(2, owner);
+                    up.setLong(1, expires);
+                    up.setLong(2, id);
+                    up.setString(3, owner);
                     up.addBatch();
                 }
                 up.executeBatch();

@@ -5,7 +5,6 @@ import io.sluice.api.Json;
 import io.sluice.server.SluiceServer;
 import io.sluice.server.config.ServerConfig;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -75,27 +74,12 @@ final class SharedTriggerBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Path dir = Files.createTempDirectory("sluice-bench-shared");
-        Path triggers = sandbox.resolve("triggers.yaml");
-        if (!Files.exists(triggers)) {
-            throw new InvalidInputException(triggers + ": no such file (give --sandbox DIR)");
-        }
-        Files.copy(triggers, dir.resolve("triggers.yaml"));
-        Files.writeString(dir.resolve("pipelines.yaml"), """
-                test_fire_pipeline: [logger, usage]
-                test_expire_pipeline: [logger, usage]
-                """);
-        Files.writeString(dir.resolve("winchester.yaml"), """
-                trigger_definitions: triggers.yaml
-                pipeline_config: pipelines.yaml
-                pipeline_worker_batch_size: 100
-                pipeline_worker_delay: 0.2
-                sluice: {pipeline_workers: %d}
-                pipeline_handlers:
-                  logger: winchester.pipeline_handler:LoggingHandler
-                  usage: winchester.pipeline_handler:UsageHandler
-                """.formatted(workers));
-        Files.writeString(dir.resolve("sluice.yaml"), "envelope: winchester\nwinchester: winchester.yaml\n");
+        Path dir = TriggerBench.sandboxConfig(
+                sandbox,
+                "sluice-bench-shared",
+                List.of(),
+                "pipeline_worker_batch_size: 100\npipeline_worker_delay: 0.2\nsluice: {pipeline_workers: " + workers
+                        + "}\n");
         out.printf(
                 Locale.ROOT,
                 "%,d streams made ready at once, sandbox fire pipeline (logger, usage), %d pipeline worker(s) per server%n",

@@ -84,27 +84,11 @@ final class TriggerBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Path dir = Files.createTempDirectory("sluice-bench-triggers");
-        for (String f : List.of("triggers.yaml", "event_definitions.yaml")) {
-            Path from = sandbox.resolve(f);
-            if (!Files.exists(from)) {
-                throw new InvalidInputException(from + ": no such file (give --sandbox DIR)");
-            }
-            Files.copy(from, dir.resolve(f));
-        }
-        Files.writeString(dir.resolve("pipelines.yaml"), """
-                test_fire_pipeline: [logger, usage]
-                test_expire_pipeline: [logger, usage]
-                """);
-        Files.writeString(dir.resolve("winchester.yaml"), """
-                trigger_definitions: triggers.yaml
-                pipeline_config: pipelines.yaml
-                distiller_config: event_definitions.yaml
-                pipeline_handlers:
-                  logger: winchester.pipeline_handler:LoggingHandler
-                  usage: winchester.pipeline_handler:UsageHandler
-                """);
-        Files.writeString(dir.resolve("sluice.yaml"), "envelope: winchester\nwinchester: winchester.yaml\n");
+        Path dir = sandboxConfig(
+                sandbox,
+                "sluice-bench-triggers",
+                List.of("event_definitions.yaml"),
+                "distiller_config: event_definitions.yaml\n");
         ServerConfig config = ServerConfig.load(dir.resolve("sluice.yaml"))
                 .withDataDir(dir.resolve("data"))
                 .withPort(0);
@@ -206,6 +190,38 @@ final class TriggerBench implements Callable<Integer> {
             deleteTree(dir);
         }
         return 0;
+    }
+
+    /**
+     * A fresh directory with the sandbox's {@code triggers.yaml} (and {@code more} of its files),
+     * its pipelines without {@code notabene}, a winchester.yaml with {@code settings} added, and a
+     * sluice.yaml using it: what the trigger benchmarks run.
+     */
+    static Path sandboxConfig(Path sandbox, String prefix, List<String> more, String settings)
+            throws java.io.IOException {
+        Path dir = Files.createTempDirectory(prefix);
+        List<String> files = new ArrayList<>(List.of("triggers.yaml"));
+        files.addAll(more);
+        for (String f : files) {
+            Path from = sandbox.resolve(f);
+            if (!Files.exists(from)) {
+                throw new InvalidInputException(from + ": no such file (give --sandbox DIR)");
+            }
+            Files.copy(from, dir.resolve(f));
+        }
+        Files.writeString(dir.resolve("pipelines.yaml"), """
+                test_fire_pipeline: [logger, usage]
+                test_expire_pipeline: [logger, usage]
+                """);
+        Files.writeString(dir.resolve("winchester.yaml"), """
+                trigger_definitions: triggers.yaml
+                pipeline_config: pipelines.yaml
+                pipeline_handlers:
+                  logger: winchester.pipeline_handler:LoggingHandler
+                  usage: winchester.pipeline_handler:UsageHandler
+                """ + settings);
+        Files.writeString(dir.resolve("sluice.yaml"), "envelope: winchester\nwinchester: winchester.yaml\n");
+        return dir;
     }
 
     /** A Winchester event in flat form (as distilled). */
