@@ -48,6 +48,16 @@ public interface EventStore extends AutoCloseable, MeterBinder {
     long lastOffset();
 
     /**
+     * The offset of the last event committed by any process, read from the database now: on a
+     * {@linkplain #shared() shared} store {@link #lastOffset} may lag behind another server's
+     * commits by a notification. Every event committed before this call has an offset at most
+     * the answer, and every one committed after it a higher one.
+     */
+    default long committedOffset() {
+        return lastOffset();
+    }
+
+    /**
      * Whether other processes may append to this store (several servers on one database). The
      * server then learns of committed events by following the store ({@link StoreFollower}),
      * not from its own appends, so that every reader sees every process's events in offset order.

@@ -32,7 +32,8 @@ import java.util.function.LongSupplier;
  *
  * <p><b>Choosing S.</b> A change is written to the store and its versions put in the index as
  * <em>pending</em> (valid nowhere) first. Then, under the write lock of {@link #matching}'s
- * read-write lock, {@code S} is read as the log's last committed offset and set on the change
+ * read-write lock, {@code S} is read as the log's last committed offset (from the database
+ * itself on a shared store, {@link io.sluice.core.log.EventStore#committedOffset}) and set on the change
  * in one volatile write: O(1) whatever the change's size, so matching never pauses for longer
  * than that. Routes match under the read lock, so an event is matched either wholly before
  * the switch (and its offset is at most {@code S}, as it was committed before {@code S} was

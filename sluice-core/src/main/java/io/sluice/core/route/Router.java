@@ -83,7 +83,9 @@ public final class Router implements AutoCloseable {
                     + String.join(", ", byName.keySet()) + ")");
         }
         this.deadLetters = new DeadLetters(store, clock);
-        this.book = new QueryBook(new QueryTables(store), store::lastOffset, q -> {
+        // the switch offset is read from the database itself: with other servers appending, the
+        // cached head may lag behind events their routes have already matched
+        this.book = new QueryBook(new QueryTables(store), store::committedOffset, q -> {
             String name = q.output() != null ? q.output() : defaultOutput;
             if (name != null && !byName.containsKey(name)) {
                 throw new IllegalArgumentException("query '" + q.name() + "': field 'output': no output is named '"

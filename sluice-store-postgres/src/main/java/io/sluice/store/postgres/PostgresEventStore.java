@@ -319,6 +319,11 @@ public final class PostgresEventStore implements EventStore, SharedConsumerProgr
     }
 
     @Override
+    public long committedOffset() {
+        return currentHead().last();
+    }
+
+    @Override
     public long firstOffset() {
         return head.deletedThrough() + 1;
     }

@@ -103,6 +103,17 @@ class SharedStoreTest {
     }
 
     @Test
+    void theCommittedOffsetIsAnotherWritersAtOnce() {
+        PostgresEventStore a = open();
+        PostgresEventStore b = open();
+        a.append(batch("first", 2));
+        long before = b.lastOffset(); // b's cached head may or may not have heard of a's commit yet
+        assertThat(before).isBetween(0L, 2L);
+        assertThat(b.committedOffset()).as("read from the database").isEqualTo(2);
+        assertThat(b.lastOffset()).as("and the cached head learns it").isEqualTo(2);
+    }
+
+    @Test
     void aDuplicateIdFromAnotherWriterIsAcknowledgedNotStored() {
         PostgresEventStore a = open();
         PostgresEventStore b = open();
