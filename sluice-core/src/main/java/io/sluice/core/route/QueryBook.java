@@ -239,10 +239,16 @@ public final class QueryBook {
      * the change, waits for its offset if it has none yet (its server is between the two
      * writes), and matches the event with the change's versions.
      */
-    public synchronized void sync() {
+    public void sync() {
         if (!tables.shared()) {
-            return;
+            return; // every change is this server's own: routes match without taking the book's lock
         }
+        synchronized (this) {
+            adoptOthersChanges();
+        }
+    }
+
+    private void adoptOthersChanges() {
         List<QueryTables.ChangeRow> rows = tables.changesAfter(known);
         if (rows.isEmpty()) {
             return;

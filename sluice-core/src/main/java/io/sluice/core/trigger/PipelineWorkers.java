@@ -73,7 +73,10 @@ final class PipelineWorkers implements AutoCloseable {
     private final MeterRegistry meters;
     private final String owner;
     private final List<Thread> threads = new ArrayList<>();
-    private final Thread renewer;
+    /** Extends this server's claims every third of the term while their pipelines run. */
+    private final java.util.concurrent.ScheduledExecutorService renewer =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().daemon().name("sluice-pipeline-claims").factory());
     /** Streams claimed by this server and not settled yet, by id. */
     private final Set<Long> claimed = ConcurrentHashMap.newKeySet();
     /** Streams claimed for a retry asked through the API, with who waits for the outcome. */
@@ -121,13 +124,12 @@ final class PipelineWorkers implements AutoCloseable {
             threads.add(
                     Thread.ofPlatform().daemon().name("sluice-pipelines-" + i).unstarted(this::work));
         }
-        this.renewer =
-                Thread.ofPlatform().daemon().name("sluice-pipeline-claims").unstarted(this::renew);
     }
 
     void start() {
         threads.forEach(Thread::start);
-        renewer.start();
+        long every = TERM.toMillis() / 3;
+        renewer.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
     }
 
     /** Who this server is in {@code claimed_by} and {@code fired_by}: {@code pid@host/random}. */
@@ -234,19 +236,31 @@ final class PipelineWorkers implements AutoCloseable {
         }
     }
 
-    /** Extends this server's claims while their pipelines run; gives them up at a clean stop. */
+    /** Extends this server's claims on the streams whose pipelines have not settled yet. */
     private void renew() {
         try {
-            while (running) {
-                Thread.sleep(TERM.toMillis() / 3);
-                try {
-                    table.renew(owner, List.copyOf(claimed), clock.millis() + TERM.toMillis());
-                } catch (RuntimeException e) {
-                    LOG.warn("triggers: renewing stream claims failed (retrying): {}", e.getMessage());
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            table.renew(owner, List.copyOf(claimed), clock.millis() + TERM.toMillis());
+        } catch (RuntimeException e) {
+            LOG.warn("triggers: renewing stream claims failed (retrying): {}", e.getMessage());
+        }
+    }
+
+    /** Raised whenever a group of streams has been settled here, for {@link #awaitSettled}. */
+    private final Object settled = new Object();
+
+    /**
+     * Waits until this server's workers settle something, or {@code millis} pass (other
+     * servers settle streams too, and nothing here hears of that).
+     */
+    void awaitSettled(long millis) throws InterruptedException {
+        synchronized (settled) {
+            settled.wait(Math.max(1, millis));
+        }
+    }
+
+    private void announceSettled() {
+        synchronized (settled) {
+            settled.notifyAll();
         }
     }
 
@@ -304,6 +318,7 @@ final class PipelineWorkers implements AutoCloseable {
             }
         }
         flush(group, outcomes);
+        announceSettled();
         return outcomes;
     }
 
@@ -576,7 +591,7 @@ final class PipelineWorkers implements AutoCloseable {
     public void close() {
         running = false;
         threads.forEach(Thread::interrupt);
-        renewer.interrupt();
+        renewer.shutdownNow();
         for (Thread t : threads) {
             try {
                 t.join(10_000);

@@ -604,10 +604,12 @@ public final class TriggerEngine implements AutoCloseable {
     public boolean awaitPipelines(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!(workers.idle() && table.running() == 0)) {
-            if (System.nanoTime() > deadline) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
                 return false;
             }
-            Thread.sleep(5); // settling happens on other threads and other servers: nothing to wait on
+            // woken when this server's workers settle; other servers' settling is seen by looking again
+            workers.awaitSettled(Math.min(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(left), 50));
         }
         return true;
     }

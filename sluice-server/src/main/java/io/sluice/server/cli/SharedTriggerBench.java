@@ -103,8 +103,15 @@ final class SharedTriggerBench implements Callable<Integer> {
                 .withPort(0);
         List<SluiceServer> running = new ArrayList<>();
         try {
+            java.util.concurrent.CountDownLatch fired = new java.util.concurrent.CountDownLatch(streams);
             for (int i = 0; i < count; i++) {
-                running.add(SluiceServer.start(config));
+                SluiceServer server = SluiceServer.start(config);
+                server.triggers().listen((id, trigger, dist, didFire, error) -> {
+                    if (error == null) {
+                        fired.countDown();
+                    }
+                });
+                running.add(server);
             }
             String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
             String day = Instant.now().truncatedTo(ChronoUnit.DAYS).toString();
@@ -132,9 +139,7 @@ final class SharedTriggerBench implements Callable<Integer> {
                         .append(events.subList(i, Math.min(streams, i + 1_000)))
                         .get();
             }
-            while (finished(running) < streams) {
-                Thread.sleep(20); // the servers' workers settle streams on their own threads
-            }
+            fired.await(); // every stream settled, by whichever server's workers
             double seconds = (System.nanoTime() - t0) / 1e9;
             StringBuilder split = new StringBuilder();
             for (SluiceServer s : running) {
@@ -152,13 +157,5 @@ final class SharedTriggerBench implements Callable<Integer> {
                 st.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
             }
         }
-    }
-
-    private static long finished(List<SluiceServer> servers) {
-        long n = 0;
-        for (SluiceServer s : servers) {
-            n += s.triggers().finished();
-        }
-        return n;
     }
 }

@@ -89,6 +89,29 @@ class SharedTriggersTest {
                 + "\",\"timestamp\":\"" + time + "\"}\n";
     }
 
+    /** One instance's delete.end each: as many streams, each ready to fire at once. */
+    private static String readyStreams(int streams) {
+        String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        StringBuilder all = new StringBuilder();
+        for (int i = 0; i < streams; i++) {
+            all.append(event("d-" + i, "compute.instance.delete.end", "i-" + i, now));
+        }
+        return all.toString();
+    }
+
+    /**
+     * Waits until every stream has settled as completed: a run's event is appended before its
+     * stream settles, so every run there will be is in the log then.
+     */
+    private void awaitCompleted(ServerProcess server, int streams) {
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> get(server, "/v1/streams?state=completed&limit=10000")
+                                .path("streams")
+                                .size()
+                        == streams);
+    }
+
     private void post(ServerProcess server, String ndjson) throws Exception {
         HttpResponse<String> r = http.send(
                 HttpRequest.newBuilder(URI.create(server.url() + "/v1/events"))
@@ -137,17 +160,12 @@ class SharedTriggersTest {
         Path config = config("{event_type: compute.instance.delete.end}", "{}");
         ServerProcess a = start(config);
         ServerProcess b = start(config);
-        String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         int streams = 10_000;
-        StringBuilder all = new StringBuilder();
-        for (int i = 0; i < streams; i++) {
-            all.append(event("d-" + i, "compute.instance.delete.end", "i-" + i, now));
-        }
-        post(a, all.toString());
+        post(a, readyStreams(streams));
         await().atMost(Duration.ofSeconds(240))
                 .pollInterval(Duration.ofSeconds(1))
                 .until(() -> runs(a).size() >= streams);
-        Thread.sleep(1_000); // a repeat, if there were one, would come now
+        awaitCompleted(b, streams);
         List<JsonNode> runs = runs(b);
         Map<Long, Integer> perStream = new HashMap<>();
         Map<Long, Integer> perProcess = new HashMap<>();
@@ -178,13 +196,8 @@ class SharedTriggersTest {
                 "{sleep_ms: 1500, markers: \"" + markers.toString().replace("\\", "/") + "\"}");
         ServerProcess a = start(config);
         ServerProcess b = start(config);
-        String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         int streams = 8;
-        StringBuilder all = new StringBuilder();
-        for (int i = 0; i < streams; i++) {
-            all.append(event("d-" + i, "compute.instance.delete.end", "i-" + i, now));
-        }
-        post(b, all.toString());
+        post(b, readyStreams(streams));
         // the first process seen mid-pipeline is killed there
         Path started = await().atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofMillis(20))
@@ -205,7 +218,7 @@ class SharedTriggersTest {
         await().atMost(Duration.ofSeconds(90))
                 .pollInterval(Duration.ofMillis(500))
                 .until(() -> runs(survivor).size() >= streams);
-        Thread.sleep(1_000);
+        awaitCompleted(survivor, streams);
         List<JsonNode> runs = runs(survivor);
         Map<Long, Integer> perStream = new HashMap<>();
         for (JsonNode r : runs) {
@@ -253,7 +266,7 @@ class SharedTriggersTest {
         await().atMost(Duration.ofSeconds(120))
                 .pollInterval(Duration.ofSeconds(1))
                 .until(() -> runs(a).size() >= streams);
-        Thread.sleep(1_000);
+        awaitCompleted(b, streams);
         Map<String, Integer> perInstance = new HashMap<>();
         for (JsonNode r : runs(b)) {
             assertThat(r.path("events").asInt())

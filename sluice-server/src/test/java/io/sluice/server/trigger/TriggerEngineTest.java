@@ -276,6 +276,7 @@ class TriggerEngineTest {
         Files.writeString(
                 dir.resolve("winchester.yaml"),
                 Files.readString(dir.resolve("winchester.yaml"))
+                        + "pipeline_worker_delay: 0.05\n" // workers look for due retries every 50 ms
                         + "sluice: {retry: {attempts: 3, backoff: 1m, max_backoff: 1h}}\n");
         open();
         Recording.failing = true;
@@ -306,7 +307,10 @@ class TriggerEngineTest {
                 .isFalse();
         clock.advance(Duration.ofHours(2));
         settle();
-        Thread.sleep(1_500); // a worker's look for due retries
+        // through many of the workers' looks for due retries, it stays at three attempts
+        await().during(Duration.ofMillis(600))
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> streams("error").get(0).path("attempts").asInt() == 3);
         assertThat(streams("error").get(0).path("attempts").asInt()).isEqualTo(3);
 
         Recording.failing = false;
